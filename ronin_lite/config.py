@@ -1,0 +1,160 @@
+"""Profiles, device choice and seeds: the three sizes of the course in one place.
+
+RONIN (arXiv 2507.14851) trains a Turtle-sized U-Net on 192x192 crops of 5-frame clips on
+GPUs. A course has to run on a laptop CPU too, so every experiment in ``ronin_lite`` is sized by
+one *profile*:
+
+``tiny``
+    runs everywhere (CI, a 2-core CPU) in minutes; what the committed notebooks execute.
+``small``
+    trains the shipped checkpoints on a CPU in about an hour.
+``full``
+    the GPU configuration (Colab, a workstation): Turtle-like proportions, real crop size.
+
+One code path, three sizes (nanoGPT style). The profile is chosen automatically (a CUDA GPU
+-> ``full``, otherwise ``tiny``); the environment variable ``RONIN_PROFILE`` overrides the
+choice, and any field can be overridden with :func:`get_profile`'s keyword arguments or
+``RONIN_<FIELD>`` environment variables (``RONIN_STEPS=500``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+PROFILE_NAMES = ("tiny", "small", "full")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes of one run of the course. Every field has a meaning in the paper's terms."""
+
+    name: str
+    # --- data ---------------------------------------------------------------------------
+    clip_len: int  # T: frames per training clip (Turtle trains on 5-frame clips)
+    crop: int  # H = W of a training crop in pixels (Turtle: 192)
+    batch: int  # clips per optimisation step
+    eval_size: int  # H = W of evaluation frames written by the benchmark builder
+    clips_per_scene: int  # evaluation clips drawn from each test / val scene
+    # --- model --------------------------------------------------------------------------
+    model: str  # name of the backbone size in ronin_lite.models (tiny / small / full)
+    # --- optimisation -------------------------------------------------------------------
+    steps: int  # optimisation steps of a training run
+    lr: float  # peak learning rate (AdamW, cosine decay; Turtle: 4e-4)
+    seed: int = 0
+
+    def replace(self, **overrides) -> "Profile":
+        """A copy with some fields changed; unknown fields raise a clear error."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown profile field(s) {unknown}; known fields are {sorted(known)}"
+            )
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "tiny": Profile(
+        name="tiny", clip_len=3, crop=64, batch=4, eval_size=64, clips_per_scene=4,
+        model="tiny", steps=300, lr=1e-3,
+    ),
+    "small": Profile(
+        name="small", clip_len=5, crop=96, batch=4, eval_size=128, clips_per_scene=8,
+        model="small", steps=8000, lr=6e-4,
+    ),
+    "full": Profile(
+        name="full", clip_len=5, crop=192, batch=8, eval_size=256, clips_per_scene=16,
+        model="full", steps=100_000, lr=4e-4,
+    ),
+}
+
+
+def has_gpu() -> bool:
+    """True when a CUDA device is usable (torch imported lazily: config stays cheap)."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def default_profile_name() -> str:
+    """``RONIN_PROFILE`` if set, else ``full`` with a GPU and ``tiny`` without."""
+    env = os.environ.get("RONIN_PROFILE", "").strip().lower()
+    if env:
+        if env not in PROFILES:
+            raise ValueError(
+                f"RONIN_PROFILE={env!r} is not a profile; choose one of {list(PROFILE_NAMES)}"
+            )
+        return env
+    return "full" if has_gpu() else "tiny"
+
+
+def _env_overrides(base: Profile) -> dict:
+    """``RONIN_<FIELD>=value`` environment variables, cast to the field's type."""
+    out = {}
+    for f in dataclasses.fields(base):
+        if f.name == "name":
+            continue
+        raw = os.environ.get(f"RONIN_{f.name.upper()}")
+        if raw is None:
+            continue
+        kind = type(getattr(base, f.name))
+        try:
+            out[f.name] = kind(float(raw)) if kind is int else kind(raw)
+        except ValueError as exc:
+            raise ValueError(
+                f"RONIN_{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
+            ) from exc
+    return out
+
+
+def get_profile(name: str | None = None, **overrides) -> Profile:
+    """The profile ``name`` (default: :func:`default_profile_name`), with overrides applied.
+
+    Precedence: keyword overrides > ``RONIN_<FIELD>`` environment variables > profile defaults.
+    """
+    name = (name or default_profile_name()).lower()
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {list(PROFILE_NAMES)}")
+    base = PROFILES[name]
+    return base.replace(**{**_env_overrides(base), **overrides})
+
+
+def pick_device(prefer: str | None = None):
+    """``torch.device``: ``prefer`` if given, else CUDA when available, else CPU."""
+    import torch
+
+    if prefer:
+        dev = torch.device(prefer)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device {prefer!r} was asked for but CUDA is not available; use 'cpu'"
+            )
+        return dev
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, NumPy and torch in one place; returns a NumPy Generator for the caller.
+
+    Library functions never draw from global state: they take an explicit ``rng`` or ``seed``.
+    This is for notebooks and scripts, so that "Restart & Run All" gives the same numbers.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:  # pragma: no cover
+        pass
+    return np.random.default_rng(seed)
