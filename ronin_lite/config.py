@@ -158,3 +158,20 @@ def seed_everything(seed: int) -> np.random.Generator:
     except ImportError:  # pragma: no cover
         pass
     return np.random.default_rng(seed)
+
+
+def data_root() -> "Path":
+    """Where benchmarks, fetched data sets and grounding caches go.
+
+    ``RONIN_DATA`` if set; else ``data/`` at the top of the repository when the package runs
+    from a clone (editable install); else ``~/.cache/ronin-lite``.
+    """
+    from pathlib import Path
+
+    env = os.environ.get("RONIN_DATA")
+    if env:
+        return Path(env).expanduser()
+    repo = Path(__file__).resolve().parents[1]
+    if (repo / "pyproject.toml").exists():
+        return repo / "data"
+    return Path.home() / ".cache" / "ronin-lite"

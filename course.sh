@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One entry point for the course on a Linux machine with Python 3.10+ (3.11 recommended).
+#
+#   bash course.sh lab    # set up what is missing, then start JupyterLab on notebooks/
+#   bash course.sh test   # set up what is missing, then run every test, notebooks included
+#
+# "Set up" = a virtual environment in .venv (created once) with torch==2.13.0 and this package
+# installed editable with its course extra. Running it again only installs what is missing.
+# PYTHON=/path/to/python3.11 picks the interpreter; VENV=path picks the environment folder.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "[course] creating $VENV with $($PYTHON --version 2>&1)"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  # torch is pinned here (a CPU build on the course machines); nothing pulls torchvision.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "torch==2.13.0" -e ".[course]"
+}
+
+case "${1:-}" in
+  lab)
+    setup
+    exec "$VENV/bin/python" -m jupyterlab notebooks/
+    ;;
+  test)
+    setup
+    # unit tests + every notebook under strict nbval (outputs compared with the committed ones),
+    # run as one pytest session on 2 workers; a notebook stays on one worker (--dist loadfile).
+    export RONIN_PROFILE=tiny MPLBACKEND=agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+    exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile tests notebooks \
+        --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=1200
+    ;;
+  *)
+    echo "usage: bash course.sh lab|test" >&2
+    exit 2
+    ;;
+esac

