@@ -357,7 +357,7 @@ def write_split(bench: Benchmark, split: str, root: str | os.PathLike,
                                                 clip.records):
                 entries.append(entry)
                 continue
-            shutil.rmtree(clip_dir)
+        shutil.rmtree(clip_dir, ignore_errors=True)  # unfinished or stale: write it again
         clip_dir.parent.mkdir(parents=True, exist_ok=True)
         entries.append(_write_clip(clip_dir, clip))
     manifest = {
