@@ -95,57 +95,69 @@ def draw_architecture():
     """RONIN at a glance: the U-Net path (always) and the grounding path (training only).
 
     Returns a matplotlib figure with two panels, *training* and *inference*; boxes that exist
-    only while training (describer, text encoder, prompt loss) are drawn dashed and grey, and are
-    absent from the inference panel.
+    only while training (describer, text encoder, losses) are dashed, and are absent from the
+    inference panel.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.patches import FancyBboxPatch
 
-    def box(ax, xy, text, color, dashed=False, w=1.5, h=0.62):
+    W, H = 1.7, 0.7  # box size
+
+    def box(ax, xy, text, color, dashed=False, h=H):
         x, y = xy
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04",
+        ax.add_patch(FancyBboxPatch((x - W / 2, y - h / 2), W, h, boxstyle="round,pad=0.04",
                                     fc=color, ec="0.25", lw=1.0, ls="--" if dashed else "-"))
         ax.text(x, y, text, ha="center", va="center", fontsize=7.5)
 
-    def arrow(ax, a, b, dashed=False, text=None):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=9, lw=1.0,
-                                     color="0.3", ls="--" if dashed else "-"))
+    def path(ax, points, dashed=False, text=None, text_at=0):
+        xs, ys = zip(*points)
+        ax.plot(xs[:-1], ys[:-1], color="0.3", lw=1.0, ls="--" if dashed else "-")
+        ax.annotate("", xy=points[-1], xytext=points[-2],
+                    arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.0,
+                                    ls="--" if dashed else "-", shrinkA=0, shrinkB=0))
         if text:
-            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.12, text, fontsize=6.5,
-                    ha="center", color="0.3")
+            (x0, y0), (x1, y1) = points[text_at], points[text_at + 1]
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.1, text, fontsize=7, ha="center",
+                    va="bottom", color="0.2")
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    net, lang, loss = "#cfe3f7", "#f3e0c4", "#f6c9c9"
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.9))
     for ax, training in zip(axes, (True, False)):
-        ax.set_xlim(0, 10.4)
-        ax.set_ylim(0, 4.2)
+        ax.set_xlim(-0.1, 11.8)
+        ax.set_ylim(-0.1, 4.5)
         ax.axis("off")
-        ax.set_title("training" if training else "inference (describer and text encoder gone)",
-                     fontsize=10)
-        net, lang, loss = "#cfe3f7", "#f3e0c4", "#f6c9c9"
-        box(ax, (0.8, 2.0), "degraded\nframe $x_t$", "white")
-        box(ax, (2.7, 2.0), "encoder\n(3 levels)", net)
-        box(ax, (4.6, 2.0), "latent\n+ history", net)
-        box(ax, (6.5, 2.0), "decoder\n(soft masks on\nlast two stages)", net, h=0.8)
-        box(ax, (8.6, 2.0), "restored $\\hat y_t$", "white")
-        box(ax, (4.6, 0.6), "prompt generator\nGAP-FC-GELU-FC", net)
-        box(ax, (6.5, 0.6), "masks\nsigmoid(W $P_t$)", net)
-        arrow(ax, (1.55, 2.0), (1.95, 2.0))
-        arrow(ax, (3.45, 2.0), (3.85, 2.0), text="cross-attn")
-        arrow(ax, (5.35, 2.0), (5.75, 2.0))
-        arrow(ax, (7.25, 2.0), (7.85, 2.0))
-        arrow(ax, (4.6, 1.69), (4.6, 0.91))
-        arrow(ax, (5.35, 0.6), (5.75, 0.6), text="$P_t$ (384)")
-        arrow(ax, (6.5, 0.91), (6.5, 1.6))
-        box(ax, (4.6, 3.35), "state: truncated history\n(last $\\tau$ frames)", "#e6e6e6", w=2.2)
-        arrow(ax, (4.6, 3.04), (4.6, 2.31))
+        ax.set_title("training" if training else "inference: the describer and text encoder "
+                     "are not loaded", fontsize=10)
+        row, low, top = 2.2, 0.75, 3.55
+        box(ax, (0.9, row), "degraded\nframe $x_t$", "white")
+        box(ax, (3.0, row), "encoder\n(3 levels)", net)
+        box(ax, (5.1, row), "latent", net)
+        box(ax, (7.2, row), "decoder, masks on\nits last 2 stages", net)
+        box(ax, (9.3, row), "restored $\\hat y_t$", "white")
+        box(ax, (5.1, top), "history: the last\n$\\tau$ frames (state)", "#e6e6e6")
+        box(ax, (5.1, low), "prompt generator\nGAP-FC-GELU-FC", net)
+        box(ax, (7.2, low), "soft masks\n$\\sigma(W P_t)$", net)
+        path(ax, [(1.75, row), (2.15, row)])
+        path(ax, [(3.85, row), (4.25, row)])
+        path(ax, [(3.0, row - H / 2), (3.0, row - 0.75), (4.6, row - 0.75), (4.6, row - H / 2)],
+             text="cross-attn", text_at=1)
+        path(ax, [(5.95, row), (6.35, row)])
+        path(ax, [(8.05, row), (8.45, row)])
+        path(ax, [(5.1, top - H / 2), (5.1, row + H / 2)])
+        path(ax, [(5.6, row - H / 2), (5.6, low + H / 2)])
+        path(ax, [(5.95, low), (6.35, low)], text="$P_t$")
+        path(ax, [(7.2, low + H / 2), (7.2, row - H / 2)])
         if training:
-            box(ax, (0.8, 3.5), "describer\n(MLLM)", lang, dashed=True)
-            box(ax, (2.7, 3.5), "text encoder\n(384-d)", lang, dashed=True)
-            box(ax, (8.6, 0.6), "$\\lambda_2\\,L_1(P_t, e_t)$\n+ $L_1(\\hat y_t, y_t)$", loss,
+            box(ax, (0.9, top), "describer\n(MLLM)", lang, dashed=True)
+            box(ax, (3.0, top), "text encoder\n(384-d)", lang, dashed=True)
+            box(ax, (10.75, low), "$L_1(\\hat y_t, y_t)$\n$+\\lambda_2 L_1(P_t, e_t)$", loss,
                 dashed=True)
-            arrow(ax, (0.8, 2.31), (0.8, 3.19), dashed=True)
-            arrow(ax, (1.55, 3.5), (1.95, 3.5), dashed=True, text="text")
-            arrow(ax, (3.45, 3.5), (7.85, 0.75), dashed=True, text="$e_t$")
-            arrow(ax, (7.25, 0.45), (7.85, 0.45), dashed=True)
+            path(ax, [(0.9, row + H / 2), (0.9, top - H / 2)], dashed=True)
+            path(ax, [(1.75, top), (2.15, top)], dashed=True, text="text")
+            path(ax, [(3.0, top + H / 2), (3.0, 4.25), (10.75, 4.25), (10.75, low + H / 2)],
+                 dashed=True, text="$e_t$ (384)", text_at=1)
+            path(ax, [(5.1, low - H / 2), (5.1, 0.1), (10.75, 0.1), (10.75, low - H / 2)],
+                 dashed=True, text="$P_t$ (384)", text_at=1)
+            path(ax, [(9.3, row - H / 2), (9.3, low), (9.9, low)], dashed=True)
     fig.tight_layout()
     return fig
