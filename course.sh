@@ -31,7 +31,7 @@ case "${1:-}" in
     setup
     # unit tests + every notebook under strict nbval (outputs compared with the committed ones),
     # run as one pytest session on 2 workers; a notebook stays on one worker (--dist loadfile).
-    export RONIN_PROFILE=tiny MPLBACKEND=agg HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+    export RONIN_PROFILE=tiny HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
     exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile tests notebooks \
         --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=1200
     ;;
