@@ -68,10 +68,10 @@ PROFILES: dict[str, Profile] = {
     ),
     "small": Profile(
         name="small", clip_len=5, crop=96, batch=4, eval_size=128, clips_per_scene=8,
-        model="small", steps=8000, lr=6e-4,
+        model="small", steps=3600, lr=6e-4,
     ),
     "full": Profile(
-        name="full", clip_len=5, crop=192, batch=8, eval_size=256, clips_per_scene=16,
+        name="full", clip_len=5, crop=192, batch=2, eval_size=256, clips_per_scene=16,
         model="full", steps=100_000, lr=4e-4,
     ),
 }

@@ -1,0 +1,368 @@
+"""Turtle's truncated causal history: the frame history router and the state alignment.
+
+Turtle (arXiv 2410.03936), RONIN's backbone, restores a video *online*: frame ``t`` is restored
+from frame ``t`` and a short history of what the network computed for the frames before it,
+never from future frames. The history is *truncated*: only the last ``tau`` frames are kept
+(Turtle: ``tau = 3``), so memory and time per frame stay constant however long the video.
+
+Two mechanisms read the history:
+
+**Frame history router (FHR)** -- channel attention (Restormer's transposed attention) whose
+keys and values are those of the current frame *concatenated with those of the cached frames*.
+Each query channel of frame ``t`` attends over ``(n + 1) d`` key channels (``n <= tau`` cached
+frames, ``d`` channels per head), so it can route features of earlier frames into frame ``t``.
+Turtle puts it in the first and last blocks of the latent level.
+
+**State alignment** -- in the decoder, the last block of each level first *aligns* the cached
+history to the current frame (the camera and the objects moved), then routes it with an FHR;
+Turtle calls the pair the *causal history model* (CHM). Alignment is a windowed cosine
+attention: the current frame is cut into ``p x p`` patches (``p = window``); each patch, in each
+head, is a query (a ``d p^2`` vector, L2-normalised); in a cached frame it is compared with the
+patches in a ``(2r + 1) x (2r + 1)`` neighbourhood around the same place (the local mask,
+``r = search_radius``), only the ``k`` most similar are kept (the top-k mask, ``k = 5``), and the
+aligned history at that patch is their softmax(temperature x cosine)-weighted sum. Doing this
+per cached frame gives a motion-compensated history, which the router then reads.
+
+Departures from Turtle's released code, and why:
+
+* **The alignment is used.** The released ``StateAlignBlock`` computes the aligned values
+  (``attn @ v``) and then discards them (``out = v``): the router reads the *unaligned* history.
+  We implement what the paper describes: the router reads the aligned history.
+* **What is aligned.** Turtle projects the aligned features again (1x1 + depthwise conv, per
+  cached frame) into the router's keys and values. We cache the router's own keys and values of
+  each frame (computed once, when that frame was current) and warp *those* with the alignment
+  weights; warped keys are re-normalised. No convolution ever runs on a history frame: the
+  history's cost is the warping and the wider attention, +11 to +21 % per frame for the
+  ``small`` backbone on 2 CPU cores (``data_scripts/bench_backbone.py``).
+* **Local + top-k.** Turtle averages a local-masked score map (L1 distance <= 4 patches) with
+  a *global* top-5 score map, over all patch pairs of the frame (quadratic in the number of
+  patches), and adds a sinusoidal position code to the queries and keys. We keep the top-k
+  *within* the local neighbourhood: linear in the number of pixels, and no position code is
+  needed because distant patches are never compared. Patches here are contiguous ``p x p``
+  blocks; Turtle's are strided samples of the frame.
+* Turtle's router in the CHM concatenates the current frame's keys twice (once from the aligned
+  "history", which includes the current frame, once on its own); ours uses them once.
+
+The cache (one per history block, a plain ``dict`` of tensors so that it can be inspected):
+every tensor is ``(B, n, ...)`` with the cached frames along dim 1, oldest first,
+``0 <= n <= tau``; a block returns the *entry* of the current frame (``n = 1``) and
+:func:`push_frame` appends it and drops the oldest frames beyond ``tau``. Each module makes its
+own empty cache (``empty_cache(batch, height, width)``), in its own layout:
+
+* :class:`FrameHistoryRouter`: ``{"key", "value"}``, each ``(B, n, heads, d, H W)`` -- the
+  router's keys (L2-normalised along ``H W``) and values, split into heads (head ``h`` owns
+  channels ``[h d, (h + 1) d)``), pixels in row-major order.
+* :class:`CausalHistoryModel`: ``{"key", "value", "match"}``, each ``(B, n, heads, d p^2,
+  H/p, W/p)`` -- *patch tokens*: entry ``[.., h, c p^2 + i p + j, y, x]`` is channel ``c`` of
+  head ``h`` at pixel ``(y p + i, x p + j)`` (``pixel_unshuffle``'s order). ``key`` and
+  ``value`` are the router's (a channel's ``p^2 Hp Wp`` values are all its pixels, in another
+  order, which channel attention does not see); ``match`` the alignment keys, each token
+  L2-normalised. Keeping the history as tokens means that it is never converted again: only the
+  current frame is, once.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .blocks import ChannelAttention, GatedFFN, LayerNorm2d
+
+BlockCache = dict[str, Tensor]  # name -> (B, n, ...), n <= tau cached frames, oldest first
+
+
+def push_frame(cache: BlockCache, entry: BlockCache, tau: int) -> BlockCache:
+    """Append this frame's entry ``(B, 1, ...)`` and keep only the last ``tau`` frames.
+
+    The oldest frames are dropped before concatenating, so no tensor ever holds more than
+    ``tau`` frames.
+    """
+    if tau < 1:
+        raise ValueError(f"tau must be >= 1 (frames of history kept), got {tau}")
+    newest = {name: x[:, max(x.shape[1] - (tau - 1), 0) :] for name, x in cache.items()}
+    return {name: torch.cat([newest[name], entry[name]], dim=1) for name in cache}
+
+
+def cached_frames(cache: BlockCache) -> int:
+    """Number of frames ``n`` held by a block's cache."""
+    return next(iter(cache.values())).shape[1]
+
+
+def _frames_to_channels(x: Tensor) -> Tensor:
+    """``(B, n, h, d, L) -> (B, h, n d, L)``: cached frames become extra key channels."""
+    b, n, h, d, length = x.shape
+    return x.transpose(1, 2).reshape(b, h, n * d, length)
+
+
+class FrameHistoryRouter(ChannelAttention):
+    """FHR: channel attention whose keys/values also include those of the cached frames.
+
+    ``forward(x, cache) -> (out, entry)`` with ``x (B, C, H, W)`` the (normalised) features of
+    the current frame and ``cache = {"key", "value"}`` of ``n`` earlier frames. Queries come
+    from the current frame only; keys and values concatenate the cached frames' and the current
+    frame's along the channel axis, so the attention map is ``d x (n + 1) d`` per head. With
+    ``n = 0`` it is exactly :class:`~ronin_lite.models.blocks.ChannelAttention`.
+    """
+
+    cache_names: tuple[str, ...] = ("key", "value")
+
+    def empty_cache(
+        self,
+        batch: int,
+        height: int,
+        width: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> BlockCache:
+        """No frame yet: ``(B, 0, heads, d, H W)`` tensors."""
+        shape = (batch, 0, self.heads, self.channels // self.heads, height * width)
+        return {name: torch.zeros(shape, device=device, dtype=dtype) for name in self.cache_names}
+
+    def route(
+        self, q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor
+    ) -> Tensor:
+        """Attend from the current frame over cached + current keys and values.
+
+        ``q, k, v (B, h, d, L)``: the current frame; ``past_k, past_v (B, n, h, d, L)``: the
+        history (keys unit-norm along ``L``), pixels in the same order. Returns
+        ``(B, h, d, L)``, before the output projection.
+        """
+        keys = torch.cat([_frames_to_channels(past_k), k], dim=2)  # (B, h, (n + 1) d, L)
+        values = torch.cat([_frames_to_channels(past_v), v], dim=2)
+        return self.attend(q, keys, values)
+
+    def forward(  # type: ignore[override]  # the cache is an extra input
+        self, x: Tensor, cache: BlockCache
+    ) -> tuple[Tensor, BlockCache]:
+        q, k, v = self.qkv(x)  # (B, h, d, HW) each
+        out = self.route(q, k, v, cache["key"], cache["value"])
+        return self.project(out.reshape(x.shape)), {"key": k[:, None], "value": v[:, None]}
+
+
+def _to_patches(x: Tensor, heads: int, patch: int) -> Tensor:
+    """``(B, m, C, H, W) -> (B, m, heads, d p^2, H/p, W/p)``: a token per head and patch."""
+    b, m, c, h, w = x.shape
+    tokens = F.pixel_unshuffle(x.reshape(b * m * heads, c // heads, h, w), patch)
+    return tokens.reshape(b, m, heads, -1, h // patch, w // patch)
+
+
+def _from_patches(tokens: Tensor, patch: int) -> Tensor:
+    """Inverse of :func:`_to_patches`: ``(B, m, heads, d p^2, Hp, Wp) -> (B, m, C, H, W)``."""
+    b, m, heads, dim, hp, wp = tokens.shape
+    x = F.pixel_shuffle(tokens.reshape(b * m * heads, dim, hp, wp), patch)
+    return x.reshape(b, m, -1, hp * patch, wp * patch)
+
+
+def _inside_frame(hp: int, wp: int, radius: int, device: torch.device) -> Tensor:
+    """``(O, Hp, Wp)`` bool: is neighbour ``o`` of patch ``(y, x)`` on the patch grid?
+
+    Neighbours are numbered row by row over offsets ``dy, dx`` in ``[-r, r]``:
+    ``o = (dy + r) (2r + 1) + (dx + r)``.
+    """
+    offsets = torch.arange(-radius, radius + 1, device=device)
+    rows = torch.arange(hp, device=device)[None] + offsets[:, None]  # (2r+1, Hp)
+    cols = torch.arange(wp, device=device)[None] + offsets[:, None]  # (2r+1, Wp)
+    ok_rows = (rows >= 0) & (rows < hp)
+    ok_cols = (cols >= 0) & (cols < wp)
+    inside = ok_rows[:, None, :, None] & ok_cols[None, :, None, :]  # (2r+1, 2r+1, Hp, Wp)
+    return inside.reshape(-1, hp, wp)
+
+
+class StateAlignment(nn.Module):
+    """Align cached frames to the current one: windowed cosine attention, local + top-k mask.
+
+    Works on patch tokens ``(B, ., heads, D, Hp, Wp)``, ``D = d p^2``. :meth:`project` gives
+    the current frame's alignment query and key (1x1 + depthwise 3x3 convolution to ``2C``
+    channels, split, cut into unit-norm tokens); the key is what the frame contributes to the
+    cache (``"match"``). :meth:`forward` takes the query, the cached frames' keys and any number
+    of cached token tensors, and returns those tensors aligned to the current frame, one aligned
+    copy per cached frame.
+
+    Computed as a correlation (as in optical-flow networks) rather than as masked dense
+    attention: one score per query patch and neighbour offset (``(2r + 1)^2`` of them), then
+    the ``k`` best neighbours are gathered. Only the candidates that the local mask allows are
+    ever touched, which on a CPU is several times faster than windowed matrix products.
+    """
+
+    def __init__(
+        self, channels: int, heads: int, window: int, search_radius: int, topk: int
+    ) -> None:
+        super().__init__()
+        if channels % heads:
+            raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
+        if window < 1 or search_radius < 0 or topk < 1:
+            raise ValueError(
+                f"need window >= 1, search_radius >= 0, topk >= 1; got window={window}, "
+                f"search_radius={search_radius}, topk={topk}"
+            )
+        self.heads = heads
+        self.window = window
+        self.radius = search_radius
+        self.topk = min(topk, (2 * search_radius + 1) ** 2)
+        self.to_qk = nn.Conv2d(channels, 2 * channels, 1, bias=False)
+        self.qk_spatial = nn.Conv2d(
+            2 * channels, 2 * channels, 3, padding=1, groups=2 * channels, bias=False
+        )
+        self.temperature = nn.Parameter(torch.ones(heads))
+
+    def project(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Alignment query and key tokens of the current frame, each ``(B, heads, D, Hp, Wp)``,
+        unit-norm along ``D`` (so that their products are cosine similarities)."""
+        qk = self.qk_spatial(self.to_qk(x))  # (B, C, H, W) -> (B, 2C, H, W)
+        b, c2, h, w = qk.shape
+        tokens = _to_patches(qk.reshape(b, 2, c2 // 2, h, w), self.heads, self.window)
+        query, key = F.normalize(tokens, dim=3).unbind(1)
+        return query, key
+
+    def _neighbour_scores(self, query: Tensor, keys: Tensor) -> Tensor:
+        """Cosine similarity of each query patch with its ``O = (2r + 1)^2`` neighbours.
+
+        ``query (B, 1, h, D, Hp, Wp)``, ``keys (B, n, h, D, Hp, Wp)``, both unit-norm along
+        ``D``. Returns ``(B, n, h, O, Hp, Wp)``; neighbours off the grid score ``-inf``.
+        """
+        hp, wp = query.shape[-2:]
+        span = 2 * self.radius + 1
+        padded = F.pad(keys, (self.radius,) * 4)  # (B, n, h, D, Hp + 2r, Wp + 2r)
+        scores = torch.stack(
+            [
+                (query * padded[..., dy : dy + hp, dx : dx + wp]).sum(3)  # (B, n, h, Hp, Wp)
+                for dy in range(span)
+                for dx in range(span)
+            ],
+            dim=3,
+        )
+        inside = _inside_frame(hp, wp, self.radius, query.device)  # (O, Hp, Wp)
+        return scores.masked_fill(~inside, float("-inf"))
+
+    def _gather(self, states: Tensor, neighbour: Tensor, weights: Tensor) -> Tensor:
+        """Weighted sum of the selected neighbours of each patch.
+
+        ``states (B, n, h, D, Hp, Wp)``; ``neighbour, weights (B, n, h, k, Hp, Wp)``: offset
+        index in ``[0, O)`` and softmax weight of the ``k`` kept neighbours. Returns
+        ``(B, n, h, D, Hp, Wp)``. One gather per kept neighbour, accumulated, so that no
+        ``k``-times larger tensor is ever made.
+        """
+        b, n, h, dim, hp, wp = states.shape
+        span, padded_w = 2 * self.radius + 1, wp + 2 * self.radius
+        padded = F.pad(states, (self.radius,) * 4).flatten(-2)  # (B, n, h, D, (Hp+2r)(Wp+2r))
+        # flat index in the padded grid of patch (y, x) moved by offset o = (dy, dx)
+        rows = torch.arange(hp, device=states.device)[:, None] * padded_w
+        base = rows + torch.arange(wp, device=states.device)[None, :]  # (Hp, Wp)
+        moved = base + (neighbour // span) * padded_w + neighbour % span  # (B, n, h, k, Hp, Wp)
+        aligned = torch.zeros_like(states)
+        for j in range(moved.shape[3]):
+            index = moved[:, :, :, j].flatten(-2).unsqueeze(3).expand(b, n, h, dim, -1)
+            picked = padded.gather(-1, index).view_as(states)  # (B, n, h, D, Hp, Wp)
+            aligned.addcmul_(picked, weights[:, :, :, j, None])
+        return aligned
+
+    def forward(self, query: Tensor, past_keys: Tensor, states: list[Tensor]) -> list[Tensor]:
+        """Align each token tensor of ``states`` (``(B, n, h, D_s, Hp, Wp)``) to this frame.
+
+        ``query (B, h, D, Hp, Wp)``: the current frame's alignment query; ``past_keys
+        (B, n, h, D, Hp, Wp)``: the cached frames' alignment keys (both from :meth:`project`).
+        """
+        # local mask: score only the (2r+1)^2 neighbours, times a per-head temperature
+        scores = self._neighbour_scores(query[:, None], past_keys)  # (B, n, h, O, Hp, Wp)
+        scores = scores * self.temperature.view(1, 1, -1, 1, 1, 1)
+        # top-k mask: softmax over the k best neighbours only
+        best, neighbour = scores.topk(self.topk, dim=3)  # (B, n, h, k, Hp, Wp)
+        weights = best.softmax(dim=3)
+        # warp every state with the same weights, in one gather along a concatenated D
+        aligned = self._gather(torch.cat(states, dim=3), neighbour, weights)
+        return list(aligned.split([s.shape[3] for s in states], dim=3))
+
+
+class CausalHistoryModel(nn.Module):
+    """Turtle's CHM: align the cached history to the current frame, then route it (FHR).
+
+    ``forward(x, cache) -> (out, entry)`` with ``cache = {"key", "value", "match"}`` (patch
+    tokens, see the module docstring). The router's keys and values of each earlier frame are
+    warped to the current frame by :class:`StateAlignment` (queries from the current frame,
+    keys ``"match"`` from the cached one), re-normalised, and routed beside the current frame's
+    own keys and values. ``H`` and ``W`` of ``x`` must be multiples of ``window``.
+    """
+
+    cache_names: tuple[str, ...] = ("key", "value", "match")
+
+    def __init__(
+        self, channels: int, heads: int, window: int, search_radius: int, topk: int
+    ) -> None:
+        super().__init__()
+        self.router = FrameHistoryRouter(channels, heads)
+        self.align = StateAlignment(channels, heads, window, search_radius, topk)
+
+    def empty_cache(
+        self,
+        batch: int,
+        height: int,
+        width: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> BlockCache:
+        """No frame yet: ``(B, 0, heads, d p^2, H/p, W/p)`` tensors."""
+        p, heads = self.align.window, self.router.heads
+        dim = self.router.channels // heads * p * p
+        shape = (batch, 0, heads, dim, height // p, width // p)
+        return {name: torch.zeros(shape, device=device, dtype=dtype) for name in self.cache_names}
+
+    def forward(self, x: Tensor, cache: BlockCache) -> tuple[Tensor, BlockCache]:
+        b, c, h, w = x.shape
+        p, heads = self.align.window, self.router.heads
+        if h % p or w % p:
+            raise ValueError(f"the causal history model needs H, W divisible by {p}, got {h}x{w}")
+        # the current frame, once, as patch tokens: router q, k, v and alignment query, key
+        qkv = torch.stack(self.router.qkv(x), dim=1)  # (B, 3, h, d, HW), q, k unit-norm
+        qkv = _to_patches(qkv.reshape(b, 3, c, h, w), heads, p)  # (B, 3, h, D, Hp, Wp)
+        match_query, match_key = self.align.project(x)  # (B, h, D, Hp, Wp)
+        past_k, past_v = cache["key"], cache["value"]  # (B, n, h, D, Hp, Wp)
+        n = past_k.shape[1]
+        if n:
+            # state alignment: warp the history to the current frame
+            past_k, past_v = self.align(match_query, cache["match"], [past_k, past_v])
+        # frame history router over the aligned history and the current frame, in patch order:
+        # (B, m, h, d p^2, Hp, Wp) -> (B, m, h, d, HW), a channel's pixels in patch order
+        q, k, v = qkv.reshape(b, 3, heads, c // heads, h * w).unbind(1)
+        past_k = past_k.reshape(b, n, heads, c // heads, h * w)
+        past_k = F.normalize(past_k, dim=-1)  # warping changed the keys' norms
+        past_v = past_v.reshape(b, n, heads, c // heads, h * w)
+        out = self.router.route(q, k, v, past_k, past_v)  # (B, h, d, HW in patch order)
+        out = _from_patches(out.reshape(b, 1, *qkv.shape[2:]), p)[:, 0]  # (B, C, H, W)
+        entry = {"key": qkv[:, 1:2], "value": qkv[:, 2:3], "match": match_key[:, None]}
+        return self.router.project(out), entry
+
+
+class HistoryBlock(nn.Module):
+    """A transformer block whose attention reads the history: FHR or CHM.
+
+    ``x = x + attn(LN(x), cache); x = x + ffn(LN(x))``; returns ``(x, entry)``.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        ffn_expansion: float,
+        attention: FrameHistoryRouter | CausalHistoryModel,
+    ) -> None:
+        super().__init__()
+        self.norm1 = LayerNorm2d(channels)
+        self.attn = attention
+        self.norm2 = LayerNorm2d(channels)
+        self.ffn = GatedFFN(channels, ffn_expansion)
+
+    def empty_cache(
+        self,
+        batch: int,
+        height: int,
+        width: int,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> BlockCache:
+        """The attention's empty cache for frames of this block's ``height x width``."""
+        return self.attn.empty_cache(batch, height, width, device, dtype)
+
+    def forward(self, x: Tensor, cache: BlockCache) -> tuple[Tensor, BlockCache]:
+        routed, entry = self.attn(self.norm1(x), cache)
+        x = x + routed
+        return x + self.ffn(self.norm2(x)), entry
