@@ -105,8 +105,8 @@ plt.show()
 #
 # Everything in the course is sized by one **profile**: `tiny` (runs anywhere in minutes - what
 # the committed notebooks were executed with), `small` (trains the shipped checkpoints on a CPU
-# in about an hour) and `full` (the GPU configuration). A GPU selects `full`, otherwise `tiny`;
-# the environment variable `RONIN_PROFILE` overrides the choice.
+# in about an hour) and `full` (the GPU configuration). A GPU with at least 40 GiB selects
+# `full`, a smaller GPU `small`, a CPU `tiny`; the environment variable `RONIN_PROFILE` overrides the choice.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -12,8 +12,8 @@ one *profile*:
     the GPU configuration (Colab, a workstation): Turtle-like proportions, real crop size.
 
 One code path, three sizes (nanoGPT style). The profile is chosen automatically (a CUDA GPU
--> ``full``, otherwise ``tiny``); the environment variable ``RONIN_PROFILE`` overrides the
-choice, and any field can be overridden with :func:`get_profile`'s keyword arguments or
+with at least 40 GiB -> ``full``, a smaller GPU -> ``small``, a CPU -> ``tiny``); the
+environment variable ``RONIN_PROFILE`` overrides the choice, and any field can be overridden with :func:`get_profile`'s keyword arguments or
 ``RONIN_<FIELD>`` environment variables (``RONIN_STEPS=500``).
 """
 
@@ -86,8 +86,23 @@ def has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
+#: ``full`` trains a 5-frame 192 px clip batch of 2 in about 45 GiB (measured on an H200 with
+#: ``data_scripts/bench_backbone.py``); smaller GPUs (Colab's T4, 16 GB) get ``small``.
+FULL_MIN_GPU_GIB = 40
+
+
+def gpu_memory_gib() -> float:
+    """Total memory of CUDA device 0 in GiB (0 without a GPU)."""
+    if not has_gpu():
+        return 0.0
+    import torch
+
+    return torch.cuda.get_device_properties(0).total_memory / 2**30
+
+
 def default_profile_name() -> str:
-    """``RONIN_PROFILE`` if set, else ``full`` with a GPU and ``tiny`` without."""
+    """``RONIN_PROFILE`` if set; else ``full`` on a GPU with at least
+    :data:`FULL_MIN_GPU_GIB` GiB, ``small`` on a smaller GPU, and ``tiny`` on a CPU."""
     env = os.environ.get("RONIN_PROFILE", "").strip().lower()
     if env:
         if env not in PROFILES:
@@ -95,7 +110,9 @@ def default_profile_name() -> str:
                 f"RONIN_PROFILE={env!r} is not a profile; choose one of {list(PROFILE_NAMES)}"
             )
         return env
-    return "full" if has_gpu() else "tiny"
+    if not has_gpu():
+        return "tiny"
+    return "full" if gpu_memory_gib() >= FULL_MIN_GPU_GIB else "small"
 
 
 def _env_overrides(base: Profile) -> dict:

@@ -17,7 +17,10 @@ def test_profile_is_chosen_by_environment_and_overrides_apply(monkeypatch):
     assert config.get_profile().steps == 123
     assert config.get_profile(steps=7).steps == 7  # keyword beats environment
     monkeypatch.delenv("RONIN_PROFILE")
-    assert config.default_profile_name() == ("full" if torch.cuda.is_available() else "tiny")
+    expected = "tiny"
+    if torch.cuda.is_available():
+        expected = "full" if config.gpu_memory_gib() >= config.FULL_MIN_GPU_GIB else "small"
+    assert config.default_profile_name() == expected
 
 
 def test_bad_profile_names_and_fields_raise_helpful_errors(monkeypatch):
