@@ -1,8 +1,9 @@
-"""Models: the Turtle-style streaming U-Net backbone and its blocks (RONIN's prompt path next).
+"""Models: the Turtle-style streaming U-Net backbone, its blocks, and RONIN's prompt path.
 
 ``StreamingUNet(backbone_config("small"))`` restores a video frame by frame with a truncated
 causal history; see :mod:`ronin_lite.models.unet` for the API and
-:mod:`ronin_lite.models.history` for the history mechanisms.
+:mod:`ronin_lite.models.history` for the history mechanisms. ``RoninLite(RoninConfig())`` adds
+RONIN's prompt path (:mod:`ronin_lite.models.prompts`, :mod:`ronin_lite.models.ronin`).
 """
 
 from .blocks import (
@@ -24,6 +25,13 @@ from .unet import (
     count_parameters,
     macs_per_frame,
 )
+from .prompts import (
+    INJECT_STAGES,
+    EncoderLatentCrossAttention,
+    PromptGenerator,
+    SoftMaskInjection,
+)
+from .ronin import RoninConfig, RoninLite, RoninOutput
 
 __all__ = [
     "BackboneConfig",
@@ -44,4 +52,11 @@ __all__ = [
     "backbone_config",
     "count_parameters",
     "macs_per_frame",
+    "INJECT_STAGES",
+    "EncoderLatentCrossAttention",
+    "PromptGenerator",
+    "RoninConfig",
+    "RoninLite",
+    "RoninOutput",
+    "SoftMaskInjection",
 ]

@@ -263,9 +263,10 @@ class StateAlignment(nn.Module):
         ``query (B, h, D, Hp, Wp)``: the current frame's alignment query; ``past_keys
         (B, n, h, D, Hp, Wp)``: the cached frames' alignment keys (both from :meth:`project`).
         """
-        # local mask: score only the (2r+1)^2 neighbours, times a per-head temperature
-        scores = self._neighbour_scores(query[:, None], past_keys)  # (B, n, h, O, Hp, Wp)
-        scores = scores * self.temperature.view(1, 1, -1, 1, 1, 1)
+        # local mask: score only the (2r+1)^2 neighbours, times a per-head temperature (applied
+        # to the query, before the mask's -inf: -inf * temperature has a NaN gradient)
+        scaled = query * self.temperature.view(1, -1, 1, 1, 1)  # (B, h, D, Hp, Wp)
+        scores = self._neighbour_scores(scaled[:, None], past_keys)  # (B, n, h, O, Hp, Wp)
         # top-k mask: softmax over the k best neighbours only
         best, neighbour = scores.topk(self.topk, dim=3)  # (B, n, h, k, Hp, Wp)
         weights = best.softmax(dim=3)

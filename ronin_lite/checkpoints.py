@@ -1,0 +1,236 @@
+"""Checkpoints of a :class:`~ronin_lite.models.RoninLite`: safetensors + JSON + SHA-256 manifest.
+
+RONIN (arXiv 2507.14851) releases no weights; this course ships small ones and trains its own,
+so the format is ours. A checkpoint is a folder::
+
+    model.safetensors   the weights (and the prompt-target mean / std buffers), tensors only
+    config.json         {"format", "architecture": "RoninLite", "model": RoninConfig,
+                         "config": how the weights were made (e.g. the training config),
+                         "extra": anything else (step counters, grounding provenance)}
+    manifest.json       {"files": {name: sha256}} of every other file in the folder
+    (...)               any further files the writer adds (the trainer's optimizer state),
+                        also listed in the manifest
+
+Nothing is ever unpickled: weights are read with safetensors, everything else is JSON, so
+loading a checkpoint from someone else cannot run code. Every file is checked against the
+manifest before use, and a mismatch is refused. Files are written to a temporary name and
+renamed into place, the manifest last, and the folder is built beside its final name
+(``<name>.partial``) and renamed into place: a killed writer never leaves a folder that passes
+verification with a mixture of two saves. (Replacing an existing folder goes through
+``<name>.old``; the trainer never does it: each of its checkpoints gets a new name.)
+
+A *run folder* (:mod:`ronin_lite.train`) holds its newest checkpoint under the name written in
+``latest.json``; :func:`load_checkpoint` accepts a run folder too. :func:`load_pretrained`
+loads the weights that ship with the repository, from ``checkpoints/<name>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from .models.ronin import RoninConfig, RoninLite
+
+FORMAT_VERSION = 1
+ARCHITECTURE = "RoninLite"
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+MANIFEST_FILE = "manifest.json"
+LATEST_FILE = "latest.json"  # in a run folder: {"checkpoint": <folder inside it>, "step": ...}
+#: Where the repository keeps its shipped checkpoints (one folder per name).
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    write_atomic(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+
+
+def _plain_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name:
+        raise ValueError(f"{what} must be a plain file name without slashes, got {name!r}")
+    return name
+
+
+def save_checkpoint(model: RoninLite, path_dir: str | os.PathLike,
+                    config: Mapping[str, Any] | None = None,
+                    extra: Mapping[str, Any] | None = None,
+                    files: Mapping[str, bytes] | None = None) -> Path:
+    """Write ``model`` to the folder ``path_dir`` (replacing a checkpoint already there).
+
+    ``config``: JSON-able description of how the weights were made (e.g. ``TrainConfig
+    .to_dict()``); ``extra``: any other JSON-able record; ``files``: further files (name ->
+    bytes) to store and checksum beside the weights. Returns the folder.
+    """
+    from safetensors.torch import save as save_tensors
+
+    if not isinstance(model, RoninLite):
+        raise TypeError(
+            f"save_checkpoint saves a RoninLite, got {type(model).__name__} (unwrap "
+            "DistributedDataParallel with .module first)"
+        )
+    final = Path(path_dir)
+    files = dict(files or {})
+    reserved = {MODEL_FILE, CONFIG_FILE, MANIFEST_FILE} & set(files)
+    if reserved:
+        raise ValueError(f"extra files may not be named {sorted(reserved)}")
+    for name in files:
+        _plain_name(name, "an extra file's name")
+    document = {"format": FORMAT_VERSION, "architecture": ARCHITECTURE,
+                "model": model.config.to_dict(), "config": dict(config or {}),
+                "extra": dict(extra or {})}
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    payload = {MODEL_FILE: save_tensors(state),
+               CONFIG_FILE: (json.dumps(document, indent=1, sort_keys=True) + "\n").encode(),
+               **files}
+
+    # build beside the final folder, then swap it into place
+    building = final.with_name(final.name + ".partial")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    for name, data in payload.items():
+        write_atomic(building / name, data)
+    manifest = {"format": FORMAT_VERSION,
+                "files": {name: hashlib.sha256(data).hexdigest() for name, data in payload.items()}}
+    write_json_atomic(building / MANIFEST_FILE, manifest)
+    if final.exists():
+        old = final.with_name(final.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(building, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(building, final)
+    return final
+
+
+def resolve_checkpoint(path: str | os.PathLike) -> Path:
+    """A checkpoint folder itself, or the newest checkpoint of a run folder."""
+    path = Path(path)
+    if (path / LATEST_FILE).is_file():
+        inner = Path(str(json.loads((path / LATEST_FILE).read_text()).get("checkpoint", "")))
+        if inner.is_absolute() or ".." in inner.parts or not inner.parts:
+            raise ValueError(f"{path / LATEST_FILE} must name a folder inside {path}, got "
+                             f"{str(inner)!r}")
+        path = path / inner
+    if not path.is_dir():
+        raise FileNotFoundError(f"no checkpoint folder at {path}")
+    return path
+
+
+def verify_checkpoint(path: str | os.PathLike) -> dict:
+    """Check every file of a checkpoint against its manifest; return its ``config.json``.
+
+    Refuses a folder without a manifest, a listed file that is missing, and any checksum
+    mismatch (a damaged or edited file), each with a message that says what to do.
+    """
+    path = resolve_checkpoint(path)
+    manifest_path = path / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise FileNotFoundError(
+            f"{path} is not a ronin_lite checkpoint: {MANIFEST_FILE} is missing (an "
+            "interrupted save leaves no manifest; use an earlier checkpoint or save again)"
+        )
+    try:
+        listed = json.loads(manifest_path.read_text())["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{manifest_path} is damaged ({exc}); the checkpoint cannot be trusted") \
+            from exc
+    for name in (MODEL_FILE, CONFIG_FILE):
+        if name not in listed:
+            raise ValueError(f"{manifest_path} does not list {name}: not a RoninLite checkpoint")
+    for name, expected in listed.items():
+        file = path / _plain_name(name, "a manifest entry")
+        if not file.is_file():
+            raise FileNotFoundError(f"checkpoint {path} is incomplete: {name} is missing")
+        actual = sha256_file(file)
+        if actual != expected:
+            raise ValueError(
+                f"checkpoint {path}: {name} does not match its SHA-256 in {MANIFEST_FILE} "
+                f"(expected {expected[:16]}..., got {actual[:16]}...). The file was changed "
+                "or damaged; refusing to load it. Restore it from its source or retrain"
+            )
+    document = json.loads((path / CONFIG_FILE).read_text())
+    if not isinstance(document, dict) or not isinstance(document.get("model"), dict):
+        raise ValueError(f"{path / CONFIG_FILE} has no model configuration: not a RoninLite "
+                         "checkpoint")
+    if document.get("architecture") != ARCHITECTURE:
+        raise ValueError(
+            f"checkpoint {path} holds a {document.get('architecture')!r} model, not "
+            f"{ARCHITECTURE}; load it with the code that wrote it"
+        )
+    if document.get("format") != FORMAT_VERSION:
+        raise ValueError(
+            f"checkpoint {path} has format {document.get('format')!r}; this version of "
+            f"ronin_lite reads format {FORMAT_VERSION}"
+        )
+    return document
+
+
+def load_checkpoint(path_dir: str | os.PathLike,
+                    device: torch.device | str = "cpu") -> RoninLite:
+    """Verify, rebuild the architecture from ``config.json`` and load the weights strictly.
+
+    ``path_dir``: a checkpoint folder or a run folder (its newest checkpoint). The model comes
+    back in eval mode on ``device``; :func:`verify_checkpoint` gives the rest of ``config.json``.
+    """
+    from safetensors.torch import load_file
+
+    path = resolve_checkpoint(path_dir)
+    document = verify_checkpoint(path)
+    model = RoninLite(RoninConfig.from_dict(document["model"]))
+    state = load_file(str(path / MODEL_FILE), device="cpu")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ValueError(
+            f"the weights in {path / MODEL_FILE} do not fit the architecture described by its "
+            f"{CONFIG_FILE}: {str(exc).splitlines()[0]} ... (was the checkpoint assembled "
+            "from different runs?)"
+        ) from exc
+    return model.to(device).eval()
+
+
+def available_pretrained() -> list[str]:
+    """Names of the checkpoints that ship in the repository's ``checkpoints/`` folder."""
+    if not PRETRAINED_DIR.is_dir():
+        return []
+    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / MANIFEST_FILE).is_file())
+
+
+def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:
+    """A shipped checkpoint by name (``checkpoints/<name>/``), verified and loaded."""
+    available = available_pretrained()
+    if name not in available:
+        listing = ", ".join(available) if available else "none ship with this copy yet"
+        raise FileNotFoundError(
+            f"no pretrained checkpoint {name!r} in {PRETRAINED_DIR} (available: {listing}). "
+            "Train one with `python -m ronin_lite.train --profile small --run-dir runs/small` "
+            "and load it with ronin_lite.checkpoints.load_checkpoint('runs/small')"
+        )
+    return load_checkpoint(PRETRAINED_DIR / name, device)

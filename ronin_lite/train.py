@@ -1,0 +1,715 @@
+"""Training RONIN-lite: restoration L1 plus the grounded prompt loss; resumable, DDP-ready.
+
+RONIN (arXiv 2507.14851) trains its network with
+
+    loss = L1(restored, clean) + lambda_2 * L1(P_t, e_t),    lambda_2 = 0.01,
+
+where ``P_t`` is the prompt the network generated for degraded frame ``t`` and ``e_t`` the
+sentence embedding of a description of that frame (Q-Instruct + BGE-Micro-v2 in the paper; a
+describer and text encoder of :mod:`ronin_lite.grounding` here, computed ahead of training into a
+:class:`~ronin_lite.grounding.GroundingCache`). Both terms are averaged over the frames of a
+clip, which the network processes frame by frame carrying its history (Turtle's recipe: 5-frame
+clips, crops, flips and 90-degree rotations, Adam at 4e-4 with cosine decay to 1e-7).
+
+Departures, and why:
+
+* **The prompt's target is normalised** (``target_norm``, default ``"center"``): the network
+  predicts ``(e_t - mean) / std`` with the mean (and, for ``"standardize"``, the per-dimension
+  standard deviation, floored) of the training cache's embeddings; ``"none"`` is the paper's
+  raw target. Descriptions of degraded frames read alike ("... noise ... Overall, the quality is
+  poor."), so their embeddings share a large common part: on 3d-lite oracle descriptions
+  embedded by all-MiniLM-L6-v2, the mean of the unit-norm targets has norm 0.82 (two thirds of
+  a target's energy, on average, is shared) and pairwise cosines run 0.45-0.93 (5th-95th
+  percentile).
+  Centring takes that part out, so the prompt the masks read is the informative part and
+  starts at zero; it is a change of coordinates (``model.embedding_from_prompt`` maps back).
+  ``"standardize"`` also gives every dimension unit spread.
+  *Measured* (tiny profile, 3d-lite, 300 steps, one seed; 128 test frames): at the paper's
+  ``lambda_2 = 0.01`` every variant ends at the per-dimension median of the targets (train
+  prompt L1 0.0232, a constant median predictor scores 0.0231; test R^2 of the predicted
+  embedding -0.05 / -0.02 / -0.03 for none / center / standardize): the normalisation does not
+  prevent that collapse at this budget. The weight does: with ``lambda_2 = 1`` R^2 is 0.34 /
+  0.37 / 0.36 and the prompt names the degradation (nearest class centroid) of 96 / 100 / 100 %
+  of test frames, at no cost in restoration (test PSNR 23.64-23.70 dB; 23.66 dB without a
+  prompt). Our reading: the generator's weights receive two gradients, the prompt loss and the
+  restoration loss through the masks; Adam normalises their sum, so ``lambda_2`` sets the
+  balance, and at 0.01 the masks' side wins. ``lambda_prompt`` stays at the paper's 0.01 by default.
+* **AdamW** (weight decay 1e-4, as Restormer) instead of Adam; the learning rate is a pure
+  function of the step (cosine from ``lr`` to ``min_lr``), so the step counter is the whole
+  state of the schedule.
+* **Augmentation** draws one of the 8 symmetries of the square (quarter turns, flip) per clip
+  from ``(seed, clip index)`` and applies it to every frame, degraded and clean alike. The
+  target embedding is kept: it describes degradations, which a flip or a rotation does not
+  change.
+
+**Data and order.** Item ``i`` of :class:`~ronin_lite.data.datasets.TrainClips` is always the
+same clip; step ``s`` uses items ``[s B, (s + 1) B)`` (``B = batch``, the global batch), each once.
+Nothing random is drawn at run time: weights are initialised from ``seed``, clips and their
+augmentation are functions of their index. So a run is reproducible, and a resumed run
+continues exactly as an uninterrupted one (weights, AdamW moments, step counter, loss-window
+accumulators and torch's RNG state are restored; tested).
+
+**Run folder.** ``run.json`` (the config; another config in the same folder is refused, the same
+config resumes), ``log.jsonl`` (one line per ``log_every`` steps: step, loss, l1, prompt_loss,
+lr, time; each term the mean over those steps), ``latest.json`` -> ``checkpoints/step-NNNNNNN/``
+(a :mod:`ronin_lite.checkpoints` folder plus ``trainer.safetensors`` and ``trainer.json``, the
+optimizer's tensors and the rest of the trainer's state: never pickle).
+
+**Devices.** CPU; one GPU with bf16 autocast (``amp``); several processes with ``torchrun``
+(``DistributedDataParallel``, gloo on CPU, NCCL on GPU): each rank takes every ``world``-th clip
+of a step's global batch (``batch`` must divide by the number of processes), gradients are
+averaged, and rank 0 alone writes logs and checkpoints::
+
+    python -m ronin_lite.train --profile tiny --benchmark 3d-lite --run-dir runs/tiny
+    torchrun --nproc-per-node 2 -m ronin_lite.train --profile small --run-dir runs/small
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, NamedTuple, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .checkpoints import LATEST_FILE, load_checkpoint, save_checkpoint, write_json_atomic
+from .config import PROFILE_NAMES, data_root, get_profile, pick_device
+from .data.benchmarks import BENCHMARKS, Benchmark, get_benchmark
+from .data.datasets import TrainClips, collate_clips
+from .grounding.cache import GroundingCache, cache_name
+from .models.prompts import INJECT_STAGES
+from .models.ronin import RoninConfig, RoninLite
+from .models.unet import CONFIG_NAMES
+
+TARGET_NORMS = ("none", "center", "standardize")
+RUN_FILE = "run.json"
+LOG_FILE = "log.jsonl"
+TRAINER_TENSORS = "trainer.safetensors"
+TRAINER_JSON = "trainer.json"
+#: "standardize" divides by max(std, STD_FLOOR x mean std): all-MiniLM-L6-v2 has dimensions that
+#: never vary over our descriptions (std 0 or 1e-9), which a plain division would blow up.
+STD_FLOOR = 0.01
+#: TrainConfig fields that do not change what is computed: they may differ on resume.
+NOT_IDENTITY = ("run_dir", "grounding_root", "device", "num_workers", "log_every", "ckpt_every")
+
+
+def _opt(help_text: str) -> dict:
+    return {"metadata": {"help": help_text}}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. ``None`` fields take the profile's value (``ronin_lite.config``)."""
+
+    profile: str | None = field(default=None, **_opt("tiny | small | full (default: automatic)"))
+    benchmark: str = field(default="3d-lite", **_opt("training benchmark"))
+    model: str | None = field(default=None, **_opt("backbone size (default: the profile's)"))
+    steps: int | None = field(default=None, **_opt("optimisation steps"))
+    batch: int | None = field(default=None, **_opt("clips per step (all processes together)"))
+    crop: int | None = field(default=None, **_opt("training crop H = W in pixels"))
+    clip_len: int | None = field(default=None, **_opt("frames per training clip"))
+    lr: float | None = field(default=None, **_opt("peak learning rate"))
+    min_lr: float = field(default=1e-7, **_opt("learning rate at the end of the cosine"))
+    weight_decay: float = field(default=1e-4, **_opt("AdamW weight decay"))
+    lambda_prompt: float = field(default=0.01, **_opt("weight of the prompt loss (paper: 0.01)"))
+    target_norm: str = field(default="center", **_opt("prompt target: none | center | "
+                                                       "standardize (see the module docstring)"))
+    prompt_dim: int = field(default=384, **_opt("prompt width = text-embedding width"))
+    inject: str | None = field(default=None, **_opt("masked decoder stages: none | first | "
+                                                     "last2 | all (default: last2)"))
+    cross_attention: bool = field(default=True, **_opt("encoder-1 -> latent cross-attention"))
+    prompt: bool = field(default=True, **_opt("the prompt path (--no-prompt: the twin without)"))
+    seed: int | None = field(default=None, **_opt("initialisation and augmentation seed"))
+    data_seed: int | None = field(default=None, **_opt("the benchmark's seed (which clips)"))
+    run_dir: str | None = field(default=None, **_opt("run folder (default: "
+                                                      "runs/<benchmark>_<profile>)"))
+    grounding_root: str | None = field(default=None, **_opt("grounding caches (default: "
+                                                             "<data root>/grounding)"))
+    describer: str = field(default="statistics", **_opt("describer of the grounding cache"))
+    describer_seed: int = field(default=0, **_opt("the describer's seed"))
+    encoder: str | None = field(default=None, **_opt("text encoder (default: the cache's)"))
+    log_every: int = field(default=10, **_opt("steps per log line"))
+    ckpt_every: int = field(default=250, **_opt("steps per checkpoint (and one at the end)"))
+    device: str | None = field(default=None, **_opt("cpu | cuda (default: automatic)"))
+    amp: bool = field(default=True, **_opt("bf16 autocast when training on CUDA (no effect "
+                                            "on the CPU)"))
+    num_workers: int = field(default=0, **_opt("data-loading worker processes"))
+
+    def __post_init__(self) -> None:
+        profile = get_profile(self.profile)
+        defaults = {"profile": profile.name, "model": profile.model, "steps": profile.steps,
+                    "batch": profile.batch, "crop": profile.crop, "clip_len": profile.clip_len,
+                    "lr": profile.lr, "seed": profile.seed, "data_seed": profile.seed,
+                    "inject": "last2" if self.prompt else "none",
+                    "grounding_root": str(data_root() / "grounding")}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        if self.run_dir is None:
+            object.__setattr__(self, "run_dir", str(Path("runs") / f"{self.benchmark}_"
+                                                    f"{self.profile}"))
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.benchmark not in BENCHMARKS:
+            raise ValueError(f"unknown benchmark {self.benchmark!r}; choose one of "
+                             f"{sorted(BENCHMARKS)}")
+        if self.target_norm not in TARGET_NORMS:
+            raise ValueError(f"unknown target_norm {self.target_norm!r}; choose one of "
+                             f"{list(TARGET_NORMS)}")
+        if self.inject not in INJECT_STAGES:
+            raise ValueError(f"unknown inject {self.inject!r}; choose one of "
+                             f"{list(INJECT_STAGES)}")
+        positive = {k: getattr(self, k) for k in ("steps", "batch", "clip_len", "lr", "log_every",
+                                                  "ckpt_every", "prompt_dim")}
+        bad = {k: v for k, v in positive.items() if not v > 0}
+        if bad or self.crop < 16:
+            raise ValueError(f"these fields must be > 0 (crop >= 16): "
+                             f"{bad or {'crop': self.crop}}")
+        if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers) < 0:
+            raise ValueError("min_lr, weight_decay, lambda_prompt and num_workers must be >= 0")
+        if self.prompt and self.inject == "none" and self.lambda_prompt == 0:
+            raise ValueError("with inject='none' and lambda_prompt=0 the prompt generator "
+                             "learns nothing: set lambda_prompt > 0, or train --no-prompt")
+        self.model_config()  # the architecture must be valid too
+
+    def model_config(self) -> RoninConfig:
+        """The architecture this run trains."""
+        return RoninConfig(backbone=self.model, prompt_dim=self.prompt_dim, inject=self.inject,
+                           cross_attention=self.cross_attention, prompt=self.prompt)
+
+    @property
+    def needs_targets(self) -> bool:
+        """True when the prompt loss is on, which needs a grounding cache."""
+        return self.prompt and self.lambda_prompt > 0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def identity(self) -> dict:
+        """The fields that decide what a run computes (two runs with equal identity are one)."""
+        return {k: v for k, v in self.to_dict().items() if k not in NOT_IDENTITY}
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedule, augmentation, order
+# ---------------------------------------------------------------------------------------------
+def cosine_lr(step: int, steps: int, lr: float, min_lr: float) -> float:
+    """Learning rate of step ``step`` (0-based): cosine from ``lr`` at 0 to ``min_lr`` at
+    ``steps``."""
+    return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+
+
+def dihedral(x: Tensor, k: int) -> Tensor:
+    """Symmetry ``k`` (0..7) of the square on the last two dims: ``k % 4`` quarter turns, then
+    a left-right flip when ``k >= 4``."""
+    x = torch.rot90(x, k % 4, dims=(-2, -1))
+    return x.flip(-1) if k >= 4 else x
+
+
+class AugmentedClips(Dataset):
+    """Training clips with one dihedral symmetry per clip, drawn from ``(seed, index)``."""
+
+    def __init__(self, clips: TrainClips, seed: int):
+        self.clips, self.seed = clips, int(seed)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, index: int) -> dict:
+        item = self.clips[index]
+        k = int(np.random.default_rng([self.seed, index]).integers(8))
+        # the same symmetry for every frame, degraded and clean: (T, 3, H, W) -> (T, 3, H, W)
+        return {**item, "degraded": dihedral(item["degraded"], k),
+                "clean": dihedral(item["clean"], k)}
+
+
+class StepBatches(Sampler[list[int]]):
+    """This process's clips of each step from ``start``: step ``s`` owns the global batch
+    ``[s B, (s + 1) B)``, of which rank ``r`` takes every ``world``-th item from ``s B + r``."""
+
+    def __init__(self, start: int, steps: int, batch: int, rank: int = 0, world: int = 1):
+        if batch % world:
+            raise ValueError(f"batch {batch} does not split over {world} processes: use a "
+                             f"batch that is a multiple of {world}")
+        self.start, self.steps, self.batch, self.rank, self.world = start, steps, batch, rank, world
+
+    def __len__(self) -> int:
+        return self.steps - self.start
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for s in range(self.start, self.steps):
+            yield list(range(s * self.batch + self.rank, (s + 1) * self.batch, self.world))
+
+
+# ---------------------------------------------------------------------------------------------
+# Grounding targets
+# ---------------------------------------------------------------------------------------------
+class PromptTargets:
+    """The text embeddings of the training frames, and the statistics that normalise them."""
+
+    def __init__(self, cache: GroundingCache, norm: str):
+        self.cache = cache
+        embeddings = cache.load_embeddings()  # key -> (D,) float32
+        table = np.stack(list(embeddings.values())).astype(np.float64)  # (N, D)
+        self.dim = table.shape[1]
+        mean = table.mean(0) if norm != "none" else np.zeros(self.dim)
+        std = np.ones(self.dim)
+        if norm == "standardize":  # floored: a few encoder dimensions are (nearly) constant
+            std = table.std(0)
+            std = std.clip(min=STD_FLOOR * std.mean())
+        self.mean = torch.from_numpy(mean.astype(np.float32))
+        self.std = torch.from_numpy(std.astype(np.float32))
+
+    def batch(self, clip_ids: Sequence[str], T: int) -> Tensor:
+        """Raw embeddings ``(B, T, D)`` of frames ``0 .. T - 1`` of each clip."""
+        return torch.from_numpy(np.stack([
+            np.stack([self.cache.lookup(c, t) for t in range(T)]) for c in clip_ids]))
+
+
+def _grounded_indices(keys: Sequence[str], T: int) -> set[int]:
+    """Training-clip indices with frames ``0 .. T - 1`` all grounded (keys ``train/<scene>/
+    <index>/<frame>``)."""
+    count = Counter(int(k.split("/")[-2]) for k in keys if int(k.split("/")[-1]) < T)
+    return {i for i, n in count.items() if n >= T}
+
+
+def _describer_config(spec: str, seed: int, on_disk: dict | None) -> dict:
+    """What describer ``spec`` records in a cache's meta, without loading a VLM's weights: a
+    ``vlm:<model>`` spec matches a cache made with that model (its other settings as on disk)."""
+    from .grounding.describers import make_describer
+
+    kind, _, model_id = spec.partition(":")
+    if kind != "vlm":
+        return make_describer(spec, seed=seed).config()
+    if on_disk and on_disk.get("name") == "vlm" and on_disk.get("model") == model_id:
+        return on_disk
+    return {"name": "vlm", "model": model_id, "seed": seed}
+
+
+def _ground_command(config: TrainConfig, n_clips: int) -> str:
+    """The data_scripts/ground_split.py command that grounds this run's training clips."""
+    profile = get_profile(config.profile)
+    env = {"RONIN_CROP": (config.crop, profile.crop),
+           "RONIN_CLIP_LEN": (config.clip_len, profile.clip_len),
+           "RONIN_SEED": (config.data_seed, profile.seed)}
+    prefix = "".join(f"{k}={v} " for k, (v, default) in env.items() if v != default)
+    encoder = f" --encoder {config.encoder}" if config.encoder else ""
+    return (f"{prefix}python data_scripts/ground_split.py --benchmark {config.benchmark} "
+            f"--split train --profile {config.profile} --clips {n_clips} --describer "
+            f"{config.describer} --seed {config.describer_seed} --root "
+            f"{config.grounding_root}{encoder}")
+
+
+def prepare_targets(config: TrainConfig, ground: bool = False, distributed: bool = False,
+                    progress: bool = True) -> PromptTargets:
+    """Open this run's grounding cache, checking it covers every training clip.
+
+    With ``ground=True`` the missing clips are described and embedded first (single process);
+    otherwise a missing cache raises an error that gives the command to run. A cache made with
+    another describer or encoder, or whose embeddings are not ``prompt_dim`` wide, is refused.
+    """
+    n_clips = config.steps * config.batch
+    name = cache_name(config.benchmark, config.crop, config.data_seed, config.clip_len)
+    path = Path(config.grounding_root) / name / "train"
+    meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").exists() else None
+    describer_config = _describer_config(config.describer, config.describer_seed,
+                                         meta and meta.get("describer"))
+    encoder_name = config.encoder or (meta or {}).get("encoder")
+    missing: list[int] = list(range(n_clips))
+    cache = None
+    if meta is not None:
+        cache = GroundingCache(config.grounding_root, name, "train", describer_config,
+                               encoder_name)
+        done = _grounded_indices(list(cache.load_embeddings()), config.clip_len)
+        missing = [i for i in range(n_clips) if i not in done]
+    if missing:
+        if not ground:
+            what = "there is no grounding cache" if meta is None else \
+                f"{len(missing)} of the {n_clips} training clips are not grounded"
+            raise FileNotFoundError(
+                f"the prompt loss needs the text embedding of every training frame, but {what} "
+                f"at {path}. Run this command again with --ground to ground them now, or run\n  "
+                f"{_ground_command(config, n_clips)}\n(or train without the prompt loss: "
+                "--lambda-prompt 0, or --no-prompt)"
+            )
+        if distributed:
+            raise ValueError(
+                "grounding inside a multi-process run is not supported: ground first with one "
+                f"process (`python -m ronin_lite.train ... --ground`), or run\n  "
+                f"{_ground_command(config, n_clips)}"
+            )
+        cache = _ground(config, name, missing, progress)
+    if cache.meta["dim"] != config.prompt_dim:
+        raise ValueError(
+            f"the grounding cache at {cache.path} holds {cache.meta['dim']}-d embeddings "
+            f"(encoder {cache.meta['encoder']!r}) but the prompt is {config.prompt_dim}-d: pass "
+            f"--prompt-dim {cache.meta['dim']}, or ground with a {config.prompt_dim}-d encoder"
+        )
+    return PromptTargets(cache, config.target_norm)
+
+
+def _ground(config: TrainConfig, name: str, indices: list[int], progress: bool) -> GroundingCache:
+    """Describe and embed the frames of training clips ``indices`` (the grounding API)."""
+    from .grounding import TextEncoder, make_describer
+
+    describer = make_describer(config.describer, seed=config.describer_seed,
+                               **({"device": config.device}
+                                  if config.describer.startswith("vlm:") else {}))
+    encoder = TextEncoder(config.encoder, device=config.device)
+    if encoder.dim != config.prompt_dim:
+        raise ValueError(f"text encoder {encoder.name!r} gives {encoder.dim}-d embeddings but "
+                         f"the prompt is {config.prompt_dim}-d: pass --prompt-dim {encoder.dim}")
+    cache = GroundingCache(config.grounding_root, name, "train", describer.config(), encoder.name)
+    bench = _benchmark(config)
+    items = ((c.clip_id, c.degraded, c.records) for c in
+             (bench.sample(i, "train", config.clip_len, config.crop) for i in indices))
+    cache.ground(items, describer, encoder, progress=progress, total=len(indices))
+    return cache
+
+
+def _benchmark(config: TrainConfig) -> Benchmark:
+    return get_benchmark(config.benchmark, size=config.crop, seed=config.data_seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The loss
+# ---------------------------------------------------------------------------------------------
+class ClipLoss(nn.Module):
+    """RONIN's loss over clips, frame by frame carrying the state (what DDP wraps).
+
+    ``forward(degraded, clean (B, T, 3, H, W), targets (B, T, D) normalised or None)`` ->
+    ``(loss, l1, prompt_loss)``, each term averaged over the frames.
+    """
+
+    def __init__(self, model: RoninLite, lambda_prompt: float):
+        super().__init__()
+        self.model, self.lambda_prompt = model, lambda_prompt
+
+    def forward(self, degraded: Tensor, clean: Tensor,
+                targets: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+        T = degraded.shape[1]
+        state, l1, prompt_loss = None, degraded.new_zeros(()), degraded.new_zeros(())
+        for t in range(T):
+            out = self.model(degraded[:, t], state)  # restored (B, 3, H, W), prompt (B, D)
+            state = out.state
+            l1 = l1 + F.l1_loss(out.restored.float(), clean[:, t])
+            if targets is not None:
+                prompt_loss = prompt_loss + F.l1_loss(out.prompt.float(), targets[:, t])
+        l1, prompt_loss = l1 / T, prompt_loss / T
+        return l1 + self.lambda_prompt * prompt_loss, l1, prompt_loss
+
+
+# ---------------------------------------------------------------------------------------------
+# Run folder: identity, trainer state, checkpoints
+# ---------------------------------------------------------------------------------------------
+def _check_run_dir(config: TrainConfig) -> Path:
+    """Refuse a folder that holds another run, or other files; return the folder."""
+    run_dir = Path(config.run_dir)
+    run_file = run_dir / RUN_FILE
+    if run_file.exists():
+        held = json.loads(run_file.read_text())["identity"]
+        ours = json.loads(json.dumps(config.identity()))
+        differs = {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
+                   if held.get(k) != ours.get(k)}
+        if differs:
+            listing = ", ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in differs.items())
+            raise ValueError(
+                f"the run folder {run_dir} holds another run ({listing}); use another "
+                "--run-dir, or delete that folder to start over"
+            )
+        return run_dir
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise ValueError(f"{run_dir} is not empty and holds no {RUN_FILE}: refusing to train "
+                         "into it; choose an empty or new --run-dir")
+    return run_dir
+
+
+def _trainer_files(optimizer: torch.optim.Optimizer, step: int, elapsed: float,
+                   window: Tensor, window_steps: int) -> dict[str, bytes]:
+    """The optimizer's tensors + RNG as safetensors, the rest as JSON: no pickle anywhere."""
+    from safetensors.torch import save as save_tensors
+
+    state = optimizer.state_dict()
+    tensors: dict[str, Tensor] = {"rng.torch": torch.get_rng_state()}
+    scalars: dict[str, Any] = {}
+    for pid, entry in state["state"].items():
+        for key, value in entry.items():
+            if isinstance(value, Tensor):
+                tensors[f"optimizer.{pid}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{key}"] = value
+    if torch.cuda.is_available():
+        for i, rng in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = rng
+    tensors["window"] = window.detach().cpu()
+    document = {"step": step, "elapsed": elapsed, "window_steps": window_steps,
+                "param_groups": state["param_groups"], "optimizer_scalars": scalars}
+    return {TRAINER_TENSORS: save_tensors(tensors),
+            TRAINER_JSON: (json.dumps(document, indent=1) + "\n").encode()}
+
+
+class _Resumed(NamedTuple):
+    step: int
+    elapsed: float
+    window: Tensor
+    window_steps: int
+
+
+def _resume(run_dir: Path, model: RoninLite, optimizer: torch.optim.Optimizer,
+            device: torch.device) -> _Resumed:
+    """Restore the newest checkpoint of ``run_dir`` into ``model`` and ``optimizer``."""
+    from safetensors.torch import load_file
+
+    latest = json.loads((run_dir / LATEST_FILE).read_text())
+    folder = run_dir / latest["checkpoint"]
+    # load_checkpoint verifies every file of the folder (trainer files too) against its manifest
+    model.load_state_dict(load_checkpoint(folder).state_dict(), strict=True)
+    tensors = load_file(str(folder / TRAINER_TENSORS))
+    document = json.loads((folder / TRAINER_JSON).read_text())
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optimizer."):
+            _, pid, name = key.split(".", 2)
+            state.setdefault(int(pid), {})[name] = value
+    for key, value in document["optimizer_scalars"].items():
+        pid, name = key.split(".", 1)
+        state.setdefault(int(pid), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": document["param_groups"]})
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda_states = [tensors[f"rng.cuda.{i}"] for i in range(torch.cuda.device_count())
+                   if f"rng.cuda.{i}" in tensors]
+    if cuda_states:
+        torch.cuda.set_rng_state_all(cuda_states)
+    return _Resumed(int(document["step"]), float(document["elapsed"]),
+                    tensors["window"].to(device), int(document["window_steps"]))
+
+
+def _save(run_dir: Path, model: RoninLite, config: TrainConfig, extra: dict,
+          files: dict[str, bytes]) -> Path:
+    """A new checkpoint folder, then ``latest.json`` pointing at it, then older ones removed."""
+    step = extra["step"]
+    name = f"step-{step:07d}"
+    folder = save_checkpoint(model, run_dir / "checkpoints" / name, config=config.to_dict(),
+                             extra=extra, files=files)
+    write_json_atomic(run_dir / LATEST_FILE, {"checkpoint": f"checkpoints/{name}", "step": step})
+    for old in (run_dir / "checkpoints").iterdir():
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _trim_log(path: Path, step: int) -> None:
+    """Keep the log lines of steps ``<= step`` (lines written after the checkpoint are redone)."""
+    if not path.exists():
+        return
+    lines = [line for line in path.read_text().splitlines(keepends=True)
+             if line.endswith("\n") and json.loads(line)["step"] <= step]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(lines))
+    os.replace(tmp, path)
+
+
+def read_log(run_dir: str | os.PathLike) -> list[dict]:
+    """The lines of a run's ``log.jsonl`` (a torn last line is skipped)."""
+    path = Path(run_dir) / LOG_FILE
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines(keepends=True)
+            if line.endswith("\n")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+# ---------------------------------------------------------------------------------------------
+class TrainResult(NamedTuple):
+    model: RoninLite  # the trained network (on the training device)
+    log: list[dict]  # the run's log lines, from step 1 (rank 0; other ranks: empty)
+    run_dir: Path
+    step: int  # steps done
+
+
+def _distributed_env() -> tuple[int, int, int]:
+    """``(rank, world size, local rank)`` from torchrun's environment (1 process: 0, 1, 0)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def train(config: TrainConfig, ground: bool = False, progress: bool = True,
+          stop_at: int | None = None) -> TrainResult:
+    """Train (or resume) the run ``config`` describes.
+
+    ``ground``: ground missing training clips first; ``stop_at``: stop after this step (a
+    checkpoint is written there; calling again resumes), e.g. to train a notebook in chunks.
+    Under ``torchrun`` every process calls this; it sets up and tears down the process group.
+    """
+    rank, world, local_rank = _distributed_env()
+    device = pick_device(config.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    own_group = world > 1 and not dist.is_initialized()
+    if own_group:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        return _train(config, ground, progress, stop_at, rank, world, device)
+    finally:
+        if own_group:
+            dist.destroy_process_group()
+
+
+def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | None, rank: int,
+           world: int, device: torch.device) -> TrainResult:
+    # every process checks the folder before any writes to it, so all of them agree
+    run_dir = _check_run_dir(config)
+    if world > 1:
+        dist.barrier()
+    if rank == 0 and not (run_dir / RUN_FILE).exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / RUN_FILE, {"format": 1, "identity": config.identity(),
+                                               "config": config.to_dict()})
+    targets = prepare_targets(config, ground, world > 1, progress and rank == 0) \
+        if config.needs_targets else None
+
+    torch.manual_seed(config.seed)
+    model = RoninLite(config.model_config())
+    if targets is not None:
+        model.set_target_stats(targets.mean, targets.std)
+    model.to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    start, elapsed = 0, 0.0
+    window, window_steps = torch.zeros(3, device=device), 0  # sums of loss, l1, prompt_loss
+    if (run_dir / LATEST_FILE).exists():
+        start, elapsed, window, window_steps = _resume(run_dir, model, optimizer, device)
+    if rank == 0:
+        _trim_log(run_dir / LOG_FILE, start)
+    end = config.steps if stop_at is None else min(max(stop_at, start), config.steps)
+
+    loss_fn: nn.Module = ClipLoss(model, config.lambda_prompt)
+    if world > 1:
+        loss_fn = nn.parallel.DistributedDataParallel(
+            loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
+    clips = TrainClips(_benchmark(config), config.steps * config.batch, config.clip_len,
+                       config.crop)
+    loader = DataLoader(AugmentedClips(clips, config.seed),
+                        batch_sampler=StepBatches(start, end, config.batch, rank, world),
+                        collate_fn=collate_clips, num_workers=config.num_workers,
+                        pin_memory=device.type == "cuda",
+                        generator=torch.Generator().manual_seed(config.seed))
+    autocast = torch.autocast("cuda", torch.bfloat16, enabled=config.amp and
+                              device.type == "cuda")
+    extra = {"steps": config.steps, "world_size": world,
+             "grounding": None if targets is None else targets.cache.meta}
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=config.steps, initial=start, disable=not progress or rank != 0,
+               desc=f"train {config.benchmark} ({config.profile})", unit="step")
+    step, tick = start, time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(open(run_dir / LOG_FILE, "a", encoding="utf-8")) \
+            if rank == 0 else None
+        for batch in loader:
+            lr = cosine_lr(step, config.steps, config.lr, config.min_lr)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            degraded = batch["degraded"].to(device, non_blocking=True)  # (b, T, 3, H, W)
+            clean = batch["clean"].to(device, non_blocking=True)
+            target = None if targets is None else model.prompt_from_embedding(
+                targets.batch(batch["clip_id"], config.clip_len).to(device))  # (b, T, D)
+            with autocast:
+                loss, l1, prompt_loss = loss_fn(degraded, clean, target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+            terms = torch.stack([loss, l1, prompt_loss]).detach()
+            if world > 1:
+                dist.all_reduce(terms)
+                terms /= world
+            window, window_steps, step = window + terms, window_steps + 1, step + 1
+            bar.update(1)
+            if step % config.log_every == 0 or step == config.steps:
+                now = time.perf_counter()
+                elapsed, tick = elapsed + now - tick, now
+                mean = (window / window_steps).tolist()
+                line = {"step": step, "loss": mean[0], "l1": mean[1],
+                        "prompt_loss": mean[2] if targets is not None else None,
+                        "lr": lr, "time": round(elapsed, 3)}
+                if log is not None:
+                    log.write(json.dumps(line) + "\n")
+                    log.flush()
+                bar.set_postfix(loss=f"{mean[0]:.4f}", l1=f"{mean[1]:.4f}")
+                window, window_steps = torch.zeros_like(window), 0
+            if rank == 0 and (step % config.ckpt_every == 0 or step == end):
+                now = time.perf_counter()
+                elapsed, tick = elapsed + now - tick, now
+                _save(run_dir, model, config, {**extra, "step": step},
+                      _trainer_files(optimizer, step, elapsed, window, window_steps))
+    bar.close()
+    return TrainResult(model, read_log(run_dir) if rank == 0 else [], run_dir, step)
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ronin_lite.train", description=__doc__.split("\n\n")[0],
+        epilog="Any unset field takes the profile's value (ronin_lite.config).")
+    choices = {"profile": PROFILE_NAMES, "benchmark": sorted(BENCHMARKS),
+               "target_norm": TARGET_NORMS, "inject": tuple(INJECT_STAGES),
+               "model": CONFIG_NAMES}
+    kinds = {"int": int, "float": float, "str": str}
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata["help"]
+        if f.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction,
+                                default=argparse.SUPPRESS, help=f"{help_text} (default: "
+                                f"{f.default})")
+            continue
+        kind = kinds[f.type.split(" | ")[0]]
+        parser.add_argument(flag, type=kind, choices=choices.get(f.name),
+                            default=argparse.SUPPRESS, help=help_text)
+    parser.add_argument("--ground", action="store_true",
+                        help="ground the training clips that the cache lacks, then train")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = vars(_parser().parse_args(argv))
+    ground, quiet = args.pop("ground"), args.pop("quiet")
+    try:
+        config = TrainConfig(**args)
+        result = train(config, ground=ground, progress=not quiet)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if result.log:
+        first, last = result.log[0], result.log[-1]
+        print(f"{result.step} steps in {last['time']:.1f} s: loss {first['loss']:.4f} (step "
+              f"{first['step']}) -> {last['loss']:.4f} (step {last['step']}); run folder "
+              f"{result.run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Tests of RONIN's prompt path (ronin_lite.models.prompts, ronin_lite.models.ronin): shapes,
+mask range and initialisation, injection modes, gradients of the prompt loss, external prompts,
+the no-prompt twin and the configuration."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ronin_lite.models import (
+    INJECT_STAGES,
+    EncoderLatentCrossAttention,
+    PromptGenerator,
+    RoninConfig,
+    RoninLite,
+    SoftMaskInjection,
+    count_parameters,
+)
+
+D = 384
+
+
+def make(seed: int = 0, **changes) -> RoninLite:
+    torch.manual_seed(seed)
+    return RoninLite(RoninConfig("tiny", **changes))
+
+
+def perturb(module: torch.nn.Module, seed: int = 1, scale: float = 0.2) -> torch.nn.Module:
+    """Move every parameter off its initial value (zero-initialised modules come alive)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen))
+    return module
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine small convolutions run ~10x faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def frames(*shape: int, seed: int = 0) -> torch.Tensor:
+    return torch.rand(shape, generator=torch.Generator().manual_seed(seed))
+
+
+# --- the modules -------------------------------------------------------------------------------
+def test_cross_attention_shapes_and_identity_at_init():
+    attn = EncoderLatentCrossAttention(8, 64, heads=8, grid=4)
+    enc, lat = frames(2, 8, 40, 56), frames(2, 64, 5, 7, seed=1)
+    assert torch.equal(attn(enc, lat), lat)  # zero-initialised output projection
+    perturb(attn)
+    out = attn(enc, lat)
+    assert out.shape == lat.shape and not torch.equal(out, lat)
+    with pytest.raises(ValueError, match=r"\(B, 8, H, W\)"):
+        attn(frames(2, 3, 40, 56), lat)
+
+
+def test_cross_attention_reads_the_encoder_features():
+    attn = perturb(EncoderLatentCrossAttention(8, 64, heads=8))
+    lat = frames(1, 64, 4, 4)
+    a, b = attn(frames(1, 8, 32, 32), lat), attn(frames(1, 8, 32, 32, seed=5), lat)
+    assert not torch.allclose(a, b)
+
+
+def test_prompt_generator_shape():
+    gen = PromptGenerator(64, D)
+    assert gen(frames(3, 64, 5, 7)).shape == (3, D)
+    with pytest.raises(ValueError, match="latent"):
+        gen(frames(3, 32, 5, 7))
+
+
+@pytest.mark.parametrize("mode", list(INJECT_STAGES))
+def test_soft_masks_shapes_and_range(mode):
+    model = make(inject=mode)
+    if mode == "none":
+        assert model.injection is None
+        return
+    channels = dict(zip(model.backbone.decoder_stage_names, model.backbone.decoder_stage_channels))
+    prompt = torch.randn(4, D, generator=torch.Generator().manual_seed(0))
+    masks = model.injection(prompt)
+    assert set(masks) == set(INJECT_STAGES[mode])
+    for stage, mask in masks.items():
+        assert mask.shape == (4, channels[stage], 1, 1)
+        assert torch.equal(mask, torch.ones_like(mask))  # identity at initialisation
+    perturb(model.injection, scale=0.1)  # logits of std ~ 2
+    for mask in model.injection(prompt).values():
+        assert bool(((mask > 0) & (mask < 2)).all())  # documented range (0, 2)
+        assert mask.std() > 0.05
+
+
+def test_paper_default_masks_the_last_two_decoder_stages():
+    assert INJECT_STAGES["last2"] == ("decoder2", "decoder1")
+    assert INJECT_STAGES["first"] == ("decoder3",)
+    assert set(make().injection.linears) == {"decoder2", "decoder1"}
+
+
+def test_soft_mask_injection_rejects_bad_input():
+    inj = SoftMaskInjection(D, {"decoder1": 8})
+    with pytest.raises(ValueError, match=r"\(B, 384\)"):
+        inj(torch.zeros(2, 10))
+    with pytest.raises(ValueError, match="unknown decoder stage"):
+        SoftMaskInjection(D, {"decoder9": 8})
+
+
+# --- RoninLite ---------------------------------------------------------------------------------
+def test_fresh_ronin_computes_exactly_its_backbone():
+    model = make()
+    x = frames(2, 3, 40, 40)
+    out = model(x)
+    restored, _ = model.backbone(x)
+    assert torch.equal(out.restored, restored)
+    assert out.prompt.shape == (2, D)
+
+
+def test_inject_none_prompt_has_no_effect_on_the_output():
+    model = perturb(make(inject="none"))
+    x = frames(2, 3, 32, 32)
+    generated = model(x).restored
+    for seed in (1, 2):
+        external = torch.randn(2, D, generator=torch.Generator().manual_seed(seed))
+        assert torch.equal(model(x, prompt=external).restored, generated)
+    bare = perturb(make(inject="none", cross_attention=False))
+    restored, _ = bare.backbone(x)
+    assert torch.equal(bare(x).restored, restored)
+
+
+def test_injected_prompt_changes_the_output():
+    model = perturb(make())
+    x = frames(1, 3, 32, 32)
+    a = model(x, prompt=torch.zeros(1, D)).restored
+    b = model(x, prompt=torch.ones(1, D)).restored
+    assert not torch.allclose(a, b)
+
+
+def test_prompt_loss_gradient_reaches_generator_and_cross_attention():
+    model = make()
+    clip, target = frames(2, 2, 3, 32, 32), torch.randn(2, 2, D)
+    ca = model.cross_attention
+
+    def prompt_loss_grads() -> dict[str, torch.Tensor]:
+        model.zero_grad()
+        state, loss = None, 0.0
+        for t in range(2):
+            out = model(clip[:, t], state)
+            state = out.state
+            loss = loss + F.l1_loss(out.prompt, target[:, t])
+        loss.backward()
+        return {name: p.grad for name, p in model.named_parameters()}
+
+    grads = prompt_loss_grads()
+    for name in ("generator.fc1.weight", "generator.fc2.weight", "cross_attention.project.weight"):
+        assert grads[name] is not None and grads[name].abs().sum() > 0, name
+    # the zero-initialised output projection blocks q, k, v at step 0; once it moves they learn
+    with torch.no_grad():
+        ca.project.weight.normal_(0, 0.1)
+    grads = prompt_loss_grads()
+    for name in ("to_q.weight", "to_kv.weight"):
+        assert grads[f"cross_attention.{name}"].abs().sum() > 0, name
+    # the backbone's encoder learns from the prompt loss too
+    assert grads["backbone.embed.weight"].abs().sum() > 0
+
+
+def test_every_gradient_of_a_clip_loss_is_finite():
+    # small frames put most alignment patches at the border, where off-grid neighbours score -inf
+    model = perturb(make(inject="all"), scale=0.05)
+    clip = frames(2, 3, 3, 32, 32)
+    restored, prompts = model.restore_clip(clip)
+    ((restored - clip).abs().mean() + prompts.abs().mean()).backward()
+    bad = [n for n, p in model.named_parameters() if not torch.isfinite(p.grad).all()]
+    assert bad == []
+
+
+def test_external_prompt_replaces_the_generated_one():
+    model = perturb(make())
+    x = frames(2, 3, 32, 32)
+    generated = model(x)
+    same = model(x, prompt=generated.prompt.detach())
+    assert torch.equal(same.restored, generated.restored)
+    external = torch.randn(1, D, generator=torch.Generator().manual_seed(3))
+    out = model(x, prompt=external)
+    assert torch.equal(out.prompt, external.expand(2, D))
+    assert not torch.allclose(out.restored, generated.restored)
+    with pytest.raises(ValueError, match=r"\(2 or 1, 384\)"):
+        model(x, prompt=torch.zeros(2, 10))
+    with pytest.raises(ValueError, match="prompt"):
+        model(x, prompt=torch.zeros(2, D, dtype=torch.long))
+
+
+def test_no_prompt_twin_returns_none_and_is_smaller():
+    config = RoninConfig("tiny")
+    twin = RoninLite(config.without_prompt())
+    full = RoninLite(config)
+    assert twin.generator is None and twin.injection is None
+    assert count_parameters(twin) < count_parameters(full)
+    assert {n for n, _ in twin.named_parameters()} < {n for n, _ in full.named_parameters()}
+    x = frames(1, 3, 32, 32)
+    assert twin(x).prompt is None
+    restored, prompts = twin.restore_clip(frames(2, 3, 32, 32))
+    assert restored.shape == (2, 3, 32, 32) and prompts is None
+    with pytest.raises(ValueError, match="no prompt path"):
+        twin(x, prompt=torch.zeros(1, D))
+
+
+def test_restore_clip_streams_and_returns_prompts():
+    model = perturb(make())
+    clip = frames(3, 3, 24, 40)
+    restored, prompts = model.restore_clip(clip)
+    assert restored.shape == clip.shape and prompts.shape == (3, D)
+    state = None
+    for t in range(3):
+        out = model(clip[t:t + 1], state)
+        state = out.state
+        assert torch.allclose(out.restored[0], restored[t], atol=1e-6)
+        assert torch.allclose(out.prompt[0], prompts[t], atol=1e-6)
+    batched, batched_prompts = model.restore_clip(clip[None].expand(2, -1, -1, -1, -1))
+    assert batched.shape == (2, 3, 3, 24, 40) and batched_prompts.shape == (2, 3, D)
+    with pytest.raises(ValueError, match=r"\(T, 3, H, W\)"):
+        model.restore_clip(clip[0, 0])
+
+
+def test_prompt_space_maps_back_to_embeddings():
+    model = make()
+    mean, std = torch.randn(D), torch.rand(D) + 0.5
+    model.set_target_stats(mean, std)
+    e = torch.randn(4, D)
+    assert torch.allclose(model.embedding_from_prompt(model.prompt_from_embedding(e)), e, atol=1e-5)
+    with pytest.raises(ValueError, match="> 0"):
+        model.set_target_stats(mean, torch.zeros(D))
+    with pytest.raises(ValueError, match=r"\(384,\)"):
+        model.set_target_stats(torch.zeros(3), std)
+
+
+def test_config_round_trip_and_validation():
+    config = RoninConfig("small", inject="all", cross_attention=False)
+    assert RoninConfig.from_dict(config.to_dict()) == config
+    assert RoninConfig(config.backbone) == RoninConfig("small")
+    with pytest.raises(ValueError, match="inject"):
+        RoninConfig(inject="middle")
+    with pytest.raises(ValueError, match="without_prompt"):
+        RoninConfig(prompt=False)
+    with pytest.raises(ValueError, match="unknown RoninConfig field"):
+        RoninConfig.from_dict({**config.to_dict(), "bogus": 1})
+
+
+def test_from_profile_uses_the_profile_backbone():
+    model = RoninLite.from_profile("tiny", inject="first")
+    assert model.config.backbone == RoninConfig("tiny").backbone
+    assert set(model.injection.linears) == {"decoder3"}

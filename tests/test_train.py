@@ -1,0 +1,328 @@
+"""Tests of training and checkpoints (ronin_lite.train, ronin_lite.checkpoints): exact resume,
+run-folder identity, grounding-cache checks, augmentation and sharding, a 2-process torchrun
+run, and checkpoint verification.
+
+Grounding targets come from a tiny GroundingCache written with the OracleDescriber and a
+*hashed bag-of-words* encoder (each word adds +-1 to a hashed dimension, then L2 norm): it has
+the text encoder's interface and gives similar descriptions similar unit vectors, but loads in
+no time. The real sentence encoder takes ~10 s to load on the course machine, too slow for a
+unit test; the tiny CLI run in the task report uses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ronin_lite.checkpoints import (
+    MODEL_FILE,
+    load_checkpoint,
+    load_pretrained,
+    resolve_checkpoint,
+    save_checkpoint,
+    verify_checkpoint,
+)
+from ronin_lite.data.benchmarks import get_benchmark
+from ronin_lite.data.datasets import TrainClips
+from ronin_lite.grounding import GroundingCache, OracleDescriber, cache_name
+from ronin_lite.models import RoninConfig, RoninLite
+from ronin_lite.train import (
+    AugmentedClips,
+    PromptTargets,
+    StepBatches,
+    TrainConfig,
+    cosine_lr,
+    dihedral,
+    prepare_targets,
+    read_log,
+    train,
+)
+
+CROP, T, N_CLIPS = 32, 2, 16
+
+
+class HashedWordsEncoder:
+    """A stand-in text encoder: hashed bag of words, L2-normalised (see the module docstring)."""
+
+    def __init__(self, dim: int = 384):
+        self.dim, self.name = dim, f"test/hashed-words-{dim}"
+
+    def encode(self, sentences: list[str]) -> np.ndarray:
+        out = np.zeros((len(sentences), self.dim), np.float32)
+        for i, text in enumerate(sentences):
+            for word in text.lower().replace(".", " ").replace(";", " ").split():
+                h = zlib.crc32(word.encode())
+                out[i, h % self.dim] += 1.0 if h & (1 << 20) else -1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def ground(root: Path, dim: int = 384) -> GroundingCache:
+    describer, encoder = OracleDescriber(seed=0), HashedWordsEncoder(dim)
+    cache = GroundingCache(root, cache_name("3d-lite", CROP, 0, T), "train", describer.config(),
+                           encoder.name)
+    bench = get_benchmark("3d-lite", size=CROP, seed=0)
+    clips = (bench.sample(i, "train", T, CROP) for i in range(N_CLIPS))
+    cache.ground(((c.clip_id, c.degraded, c.records) for c in clips), describer, encoder,
+                 progress=False)
+    return cache
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine small convolutions run ~10x faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def grounding_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("grounding")
+    ground(root)
+    return root
+
+
+def config(tmp: Path, root: Path, **changes) -> TrainConfig:
+    base = dict(profile="tiny", steps=4, batch=2, crop=CROP, clip_len=T, describer="oracle",
+                grounding_root=str(root), run_dir=str(tmp / "run"), log_every=1,
+                ckpt_every=100)
+    return TrainConfig(**{**base, **changes})
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory, grounding_root):
+    """One uninterrupted 4-step run, shared by the tests that only read it."""
+    tmp = tmp_path_factory.mktemp("straight")
+    cfg = config(tmp, grounding_root)
+    return cfg, train(cfg, progress=False)
+
+
+def without_time(log: list[dict]) -> list[dict]:
+    return [{k: v for k, v in line.items() if k != "time"} for line in log]
+
+
+# --- resume and run folders --------------------------------------------------------------------
+def test_resumed_run_reproduces_the_uninterrupted_run_exactly(tmp_path, grounding_root, straight):
+    cfg, full = straight
+    resumed_cfg = config(tmp_path, grounding_root)
+    first = train(resumed_cfg, progress=False, stop_at=2)
+    assert first.step == 2 and len(first.log) == 2
+    second = train(resumed_cfg, progress=False)
+    assert second.step == 4
+    assert without_time(second.log) == without_time(full.log)
+    assert all(np.isfinite(line["loss"]) for line in full.log)
+    assert full.log[0]["prompt_loss"] is not None
+    a, b = full.model.state_dict(), second.model.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_finished_run_resumes_as_a_no_op(straight):
+    cfg, full = straight
+    again = train(cfg, progress=False)
+    assert again.step == 4 and without_time(again.log) == without_time(full.log)
+
+
+def test_a_run_folder_holding_another_run_is_refused(straight, grounding_root):
+    cfg, _ = straight
+    with pytest.raises(ValueError, match="holds another run.*lr"):
+        train(TrainConfig(**{**cfg.to_dict(), "lr": 5e-4}), progress=False)
+    # fields that do not change the computation may differ
+    train(TrainConfig(**{**cfg.to_dict(), "log_every": 2, "num_workers": 0}), progress=False)
+
+
+def test_a_folder_with_other_files_is_refused(tmp_path, grounding_root):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty"):
+        train(config(tmp_path, grounding_root), progress=False)
+
+
+def test_run_folder_layout_and_log(straight):
+    cfg, full = straight
+    run = Path(cfg.run_dir)
+    assert json.loads((run / "latest.json").read_text())["step"] == 4
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["step-0000004"]
+    assert read_log(run) == full.log
+    assert [line["step"] for line in full.log] == [1, 2, 3, 4]
+    assert set(full.log[0]) == {"step", "loss", "l1", "prompt_loss", "lr", "time"}
+    assert full.log[0]["lr"] == cfg.lr and full.log[-1]["lr"] < cfg.lr
+
+
+# --- grounding targets -------------------------------------------------------------------------
+def test_a_missing_cache_fails_with_the_command_to_run(tmp_path):
+    cfg = config(tmp_path, tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="(?s)--ground.*ground_split.py.*--clips 8"):
+        train(cfg, progress=False)
+
+
+def test_a_cache_of_another_dimension_is_refused(tmp_path):
+    ground(tmp_path / "g16", dim=16)
+    with pytest.raises(ValueError, match="16-d embeddings.*384-d"):
+        prepare_targets(config(tmp_path, tmp_path / "g16"))
+
+
+def test_a_cache_of_another_describer_is_refused(tmp_path, grounding_root):
+    with pytest.raises(ValueError, match="another describer"):
+        prepare_targets(config(tmp_path, grounding_root, describer="statistics"))
+
+
+def test_target_normalisation_is_saved_with_the_weights(tmp_path, grounding_root, straight):
+    _, full = straight
+    centred = prepare_targets(config(tmp_path, grounding_root))
+    standard = prepare_targets(config(tmp_path, grounding_root, target_norm="standardize"))
+    raw = prepare_targets(config(tmp_path, grounding_root, target_norm="none"))
+    table = np.stack(list(centred.cache.load_embeddings().values()))
+    assert np.allclose(centred.mean.numpy(), table.mean(0), atol=1e-6)
+    assert torch.equal(centred.std, torch.ones(384)) and torch.equal(raw.mean, torch.zeros(384))
+    std = table.std(0)
+    assert np.allclose(standard.std.numpy(), std.clip(min=0.01 * std.mean()), rtol=1e-4)
+    assert torch.equal(full.model.target_mean, centred.mean)
+    loaded = load_checkpoint(Path(straight[0].run_dir))
+    assert torch.equal(loaded.target_mean, centred.mean)
+
+
+def test_no_prompt_training_needs_no_grounding(tmp_path):
+    cfg = config(tmp_path, tmp_path / "none", prompt=False, steps=1)
+    assert cfg.inject == "none"
+    result = train(cfg, progress=False)
+    assert result.log[0]["prompt_loss"] is None and result.model.generator is None
+
+
+# --- data order and augmentation ---------------------------------------------------------------
+def test_augmentation_is_one_symmetry_for_every_frame_of_a_clip():
+    clips = TrainClips(get_benchmark("3d-lite", size=CROP, seed=0), 8, 3, CROP)
+    augmented = AugmentedClips(clips, seed=0)
+    kinds = set()
+    for i in range(8):
+        raw, aug = clips[i], augmented[i]
+        k = [k for k in range(8) if torch.equal(dihedral(raw["degraded"], k), aug["degraded"])]
+        assert k and torch.equal(dihedral(raw["clean"], k[0]), aug["clean"])
+        kinds.add(k[0])
+        assert torch.equal(augmented[i]["degraded"], aug["degraded"])  # same index, same clip
+    assert len(kinds) > 1
+
+
+def test_step_batches_shard_each_global_batch_over_processes():
+    shards = [list(StepBatches(1, 3, 4, rank, 2)) for rank in range(2)]
+    for step, (a, b) in enumerate(zip(*shards), start=1):
+        assert sorted(a + b) == list(range(step * 4, step * 4 + 4)) and not set(a) & set(b)
+    with pytest.raises(ValueError, match="multiple of 3"):
+        StepBatches(0, 2, 4, 0, 3)
+
+
+def test_cosine_schedule_runs_from_lr_to_min_lr():
+    assert cosine_lr(0, 100, 1e-3, 1e-7) == 1e-3
+    assert cosine_lr(50, 100, 1e-3, 1e-7) == pytest.approx(0.5 * (1e-3 + 1e-7))
+    assert cosine_lr(100, 100, 1e-3, 1e-7) == pytest.approx(1e-7)
+
+
+def test_config_validation_and_profile_defaults():
+    cfg = TrainConfig(profile="small")
+    assert (cfg.steps, cfg.batch, cfg.crop, cfg.clip_len, cfg.model) == (3600, 4, 96, 5, "small")
+    assert cfg.inject == "last2" and cfg.lambda_prompt == 0.01
+    with pytest.raises(ValueError, match="needs a prompt"):
+        TrainConfig(profile="tiny", prompt=False, inject="last2")
+    with pytest.raises(ValueError, match="learns nothing"):
+        TrainConfig(profile="tiny", inject="none", lambda_prompt=0)
+    with pytest.raises(ValueError, match="target_norm"):
+        TrainConfig(profile="tiny", target_norm="whiten")
+
+
+# --- distributed -------------------------------------------------------------------------------
+def test_two_process_torchrun_trains_and_writes_one_checkpoint(tmp_path, grounding_root, straight):
+    run = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc-per-node", "2", "-m", "ronin_lite.train", "--profile", "tiny",
+               "--steps", "2", "--batch", "2", "--crop", str(CROP), "--clip-len", str(T),
+               "--describer", "oracle", "--grounding-root", str(grounding_root), "--run-dir",
+               str(run), "--log-every", "1", "--device", "cpu", "--quiet"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["step-0000002"]
+    extra = verify_checkpoint(run)["extra"]
+    assert extra["world_size"] == 2 and extra["step"] == 2
+    log = read_log(run)
+    assert [line["step"] for line in log] == [1, 2]
+    # the first step sees the same weights and clips as a 1-process run with the same seed
+    # (cosine schedule over 2 steps instead of 4, so only step 1 is comparable)
+    _, single = straight
+    assert log[0]["loss"] == pytest.approx(single.log[0]["loss"], rel=1e-5)
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+def test_the_loader_round_trips_a_model_exactly(tmp_path):
+    torch.manual_seed(3)
+    model = RoninLite(RoninConfig("tiny", inject="all"))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    model.set_target_stats(torch.randn(384), torch.rand(384) + 0.5)
+    save_checkpoint(model, tmp_path / "ckpt", config={"note": "test"}, extra={"step": 7})
+    loaded = load_checkpoint(tmp_path / "ckpt")
+    assert loaded.config == model.config
+    a, b = model.state_dict(), loaded.state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    x = torch.rand(1, 3, 32, 32)
+    assert torch.equal(model(x).restored, loaded(x).restored)
+    assert verify_checkpoint(tmp_path / "ckpt")["extra"] == {"step": 7}
+
+
+def test_a_tampered_checkpoint_is_refused(tmp_path, straight):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(resolve_checkpoint(straight[0].run_dir), folder)
+    data = bytearray((folder / MODEL_FILE).read_bytes())
+    data[-1] ^= 0xFF  # one flipped byte in the last weight
+    (folder / MODEL_FILE).write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_checkpoint(folder)
+
+
+def test_a_checkpoint_missing_a_file_or_of_another_architecture_is_refused(tmp_path, straight):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(resolve_checkpoint(straight[0].run_dir), folder)
+    (folder / "trainer.json").unlink()
+    with pytest.raises(FileNotFoundError, match="trainer.json is missing"):
+        load_checkpoint(folder)
+    shutil.rmtree(folder)
+    save_checkpoint(RoninLite(RoninConfig("tiny")), folder)
+    document = json.loads((folder / "config.json").read_text())
+    document["model"]["inject"] = "all"  # claims masks that the weights do not have
+    (folder / "config.json").write_text(json.dumps(document))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    from ronin_lite.checkpoints import sha256_file
+
+    manifest["files"]["config.json"] = sha256_file(folder / "config.json")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="do not fit the architecture"):
+        load_checkpoint(folder)
+    (folder / "manifest.json").unlink()
+    with pytest.raises(FileNotFoundError, match="manifest.json is missing"):
+        load_checkpoint(folder)
+
+
+def test_load_pretrained_names_what_is_available():
+    with pytest.raises(FileNotFoundError, match="available: "):
+        load_pretrained("no-such-checkpoint")
+    import ronin_lite
+
+    assert ronin_lite.load_pretrained is load_pretrained
+
+
+def test_targets_batch_matches_the_cache(grounding_root, tmp_path):
+    targets = prepare_targets(config(tmp_path, grounding_root))
+    assert isinstance(targets, PromptTargets)
+    clip_id = TrainClips(get_benchmark("3d-lite", size=CROP, seed=0), 4, T, CROP)[3]["clip_id"]
+    batch = targets.batch([clip_id], T)
+    assert batch.shape == (1, T, 384)
+    assert torch.equal(batch[0, 1], torch.from_numpy(targets.cache.lookup(clip_id, 1)))
