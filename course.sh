@@ -31,7 +31,9 @@ case "${1:-}" in
     setup
     # unit tests + every notebook under strict nbval (outputs compared with the committed ones),
     # run as one pytest session on 2 workers; a notebook stays on one worker (--dist loadfile).
-    export RONIN_PROFILE=tiny HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+    # One thread per worker: two workers x two OpenMP threads on two cores made training cells
+    # up to 15x slower; the notebooks are built with one thread too (tools/notebooks.py).
+    export RONIN_PROFILE=tiny HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
     exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile tests notebooks \
         --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=1200
     ;;

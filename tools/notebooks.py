@@ -4,7 +4,7 @@ Every notebook is a pair: ``notebooks/NN_name.py`` (jupytext percent format, the
 edit) and ``notebooks/NN_name.ipynb`` (generated from it, executed with the ``tiny`` profile,
 committed with its outputs so GitHub and Colab readers see the plots).
 
-    python tools/notebooks.py build [NN ...]   # .py -> .ipynb, execute (tiny profile), save
+    python tools/notebooks.py build [NN ...]   # .py -> .ipynb, execute (tiny, 1 thread), save
     python tools/notebooks.py check            # CI: pairs in sync, every code cell executed
 
 ``build`` writes each notebook atomically (a temporary file renamed into place), so an
@@ -38,8 +38,11 @@ def _cells(nb) -> list[tuple[str, str]]:
 def build(selected: list[str], timeout: int) -> None:
     from nbclient import NotebookClient
 
-    env_before = os.environ.get("RONIN_PROFILE")
-    os.environ["RONIN_PROFILE"] = "tiny"  # the kernel inherits the environment
+    # the kernel inherits the environment: the tiny profile, offline, one thread (as the tests)
+    env = {"RONIN_PROFILE": "tiny", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1"}
+    env_before = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         for py in sources():
             if selected and not any(py.name.startswith(s) for s in selected):
@@ -58,10 +61,11 @@ def build(selected: list[str], timeout: int) -> None:
             print(f"  wrote {out.name} ({out.stat().st_size / 1e6:.2f} MB, "
                   f"{time.time() - start:.0f} s)", flush=True)
     finally:
-        if env_before is None:
-            os.environ.pop("RONIN_PROFILE", None)
-        else:
-            os.environ["RONIN_PROFILE"] = env_before
+        for k, v in env_before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def check() -> list[str]:
