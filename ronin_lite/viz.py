@@ -161,3 +161,189 @@ def draw_architecture():
             path(ax, [(9.3, row - H / 2), (9.3, low), (9.9, low)], dashed=True)
     fig.tight_layout()
     return fig
+
+
+def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+            ax=None, title: str | None = None, fmt: str = "{:.2f}", cmap: str = "viridis",
+            vmin: float | None = None, vmax: float | None = None,
+            annotations: np.ndarray | None = None, colorbar: bool = True):
+    """A matrix as a heat map with each cell's value written in it; returns the figure.
+
+    ``annotations`` (same shape, any values) replaces the written numbers, e.g. counts over a
+    map of rates. Text is dark on light cells and light on dark ones.
+    """
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(f"matrix {matrix.shape} does not match {len(row_labels)} row and "
+                         f"{len(col_labels)} column labels")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * len(col_labels) + 2.2,
+                                      0.42 * len(row_labels) + 1.2))
+    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    lo, hi = image.get_clim()
+    text = matrix if annotations is None else np.asarray(annotations)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if np.isnan(matrix[i, j]):
+                continue
+            shade = (matrix[i, j] - lo) / (hi - lo) if hi > lo else 0.0
+            ax.text(j, i, fmt.format(text[i, j]), ha="center", va="center", fontsize=7,
+                    color="black" if shade > 0.6 else "white")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+    return ax.figure
+
+
+def scatter_2d(points: np.ndarray, colour_by: Sequence, ax=None, title: str | None = None,
+               order: Sequence | None = None, cmap: str = "tab10", size: float = 12):
+    """Points ``(N, 2)`` (a PCA or t-SNE map) coloured by a category per point (a legend) or,
+    when ``colour_by`` is numeric, by a colour scale (a colour bar); returns the figure.
+
+    ``order``: the categories in legend order (default: sorted).
+    """
+    import matplotlib.pyplot as plt
+
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(colour_by):
+        raise ValueError(f"expected points (N, 2) and one colour value per point, got "
+                         f"{points.shape} and {len(colour_by)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4))
+    values = np.asarray(colour_by)
+    if values.dtype.kind in "fiu":
+        image = ax.scatter(points[:, 0], points[:, 1], c=values, cmap="viridis", s=size,
+                           lw=0)
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+    else:
+        colours = plt.get_cmap(cmap)
+        for k, category in enumerate(order if order is not None else sorted(set(values))):
+            keep = values == category
+            ax.scatter(points[keep, 0], points[keep, 1], s=size, lw=0, label=str(category),
+                       color=colours(k % colours.N))
+        ax.legend(fontsize=7, markerscale=1.5, frameon=False, loc="best")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax.figure
+
+
+def draw_unet(model, size: int = 256, ax=None):
+    """The streaming U-Net as a "U": one box per stage, its channels, size and blocks.
+
+    ``model`` is a :class:`ronin_lite.models.StreamingUNet`; ``size`` the (square) input size
+    written in the boxes. Boxes are coloured by their attention (reduced: green, channel:
+    blue); stages with history blocks have an orange border and name them (FHR: frame history
+    router; CHM: state alignment + router). Solid arrows: down/up-sampling; dashed: skips.
+    Returns the figure.
+    """
+    from collections import Counter
+
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from .models.history import CausalHistoryModel, HistoryBlock
+
+    def kind(block) -> str:
+        if isinstance(block, HistoryBlock):
+            return "CHM" if isinstance(block.attn, CausalHistoryModel) else "FHR"
+        return "channel" if type(block.attn).__name__ == "ChannelAttention" else "reduced"
+
+    columns = {"encoder1": 0, "encoder2": 1, "encoder3": 2, "latent": 3,
+               "decoder3": 4, "decoder2": 5, "decoder1": 6, "refinement": 7}
+    levels = {"encoder1": 0, "encoder2": 1, "encoder3": 2, "latent": 3,
+              "decoder3": 2, "decoder2": 1, "decoder1": 0, "refinement": 0}
+    width = model.config.width
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4.1))
+    w, h = 1.25, 0.8
+    centre = {}
+    for name, stage in model.stages.items():
+        x, y = columns[name] * 1.45, -levels[name] * 1.05
+        centre[name] = (x, y)
+        kinds = Counter(kind(b) for b in stage.blocks)
+        history = kinds["FHR"] + kinds["CHM"] > 0
+        colour = "#d5ecd4" if kinds["reduced"] else "#cfe3f7"
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
+                                    fc=colour, ec="#e07b00" if history else "0.3",
+                                    lw=2.2 if history else 0.8))
+        blocks = ", ".join(f"{n} {k}" for k, n in kinds.items())
+        side = size >> levels[name]
+        ax.text(x, y, f"{name}\n{width << levels[name]} ch, {side}x{side}\n{blocks}",
+                ha="center", va="center", fontsize=6.5)
+    arrow = dict(arrowstyle="-|>", color="0.3", lw=0.9, shrinkA=0, shrinkB=0)
+    order = list(columns)
+    for a, b in zip(order, order[1:]):
+        (x0, y0), (x1, y1) = centre[a], centre[b]
+        start = (x0 + w / 2, y0) if y0 == y1 else (x0 + w / 4, y0 - h / 2 if y1 < y0 else
+                                                   y0 + h / 2)
+        end = (x1 - w / 2, y1) if y0 == y1 else (x1 - w / 4, y1 + h / 2 if y1 < y0 else
+                                                 y1 - h / 2)
+        ax.annotate("", xy=end, xytext=start, arrowprops=arrow)
+        if y0 != y1:
+            label = "down" if y1 < y0 else "up"
+            ax.text((start[0] + end[0]) / 2 + (0.06 if y1 < y0 else -0.06),
+                    (start[1] + end[1]) / 2, label, fontsize=6, color="0.35",
+                    ha="left" if y1 < y0 else "right", va="center")
+    for enc, dec in (("encoder1", "decoder1"), ("encoder2", "decoder2"),
+                     ("encoder3", "decoder3")):
+        (x0, y0), (x1, _) = centre[enc], centre[dec]
+        ax.annotate("", xy=(x1 - w / 2, y0 + 0.2), xytext=(x0 + w / 2, y0 + 0.2),
+                    arrowprops=dict(arrow, ls="--", color="0.55"))
+        ax.text((x0 + x1) / 2, y0 + 0.25, "skip (concat + 1x1)", fontsize=6, color="0.45",
+                ha="center", va="bottom")
+    x_in, y_in = centre["encoder1"]
+    x_out, _ = centre["refinement"]
+    ax.text(x_in, y_in + h / 2 + 0.32, f"frame 3x{size}x{size}\n-> 3x3 conv", fontsize=6.5,
+            ha="center", va="center")
+    ax.annotate("", xy=(x_in, y_in + h / 2), xytext=(x_in, y_in + h / 2 + 0.16),
+                arrowprops=arrow)
+    ax.text(x_out, y_in + h / 2 + 0.32, "3x3 conv + frame\n-> restored", fontsize=6.5,
+            ha="center", va="center")
+    ax.annotate("", xy=(x_out, y_in + h / 2 + 0.16), xytext=(x_out, y_in + h / 2),
+                arrowprops=arrow)
+    ax.set_xlim(-0.75, 7 * 1.45 + 0.75)
+    ax.set_ylim(-3 * 1.05 - 0.45, 0.95)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax.figure
+
+
+def loss_curve(losses: Sequence[float], ax=None, smooth: int = 25, label: str | None = None,
+               title: str | None = None, color: str | None = None):
+    """A training loss per step (faint) with its moving average over ``smooth`` steps (solid);
+    log scale on the loss axis. Several calls on one ``ax`` overlay runs. Returns the figure."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    losses = np.asarray(losses, dtype=np.float64)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3))
+    steps = np.arange(1, len(losses) + 1)
+    line = ax.plot(steps, losses, alpha=0.25, lw=0.8, color=color)[0]
+    if len(losses) >= smooth > 1:
+        average = np.convolve(losses, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(steps[smooth - 1:], average, color=line.get_color(), lw=1.6, label=label)
+    elif label:
+        line.set_label(label)
+    ax.set_yscale("log")
+    def plain(value, _):  # 0.03, not 3 x 10^-2; minor ticks labelled at 2, 3 and 5 only
+        lead = value / 10 ** np.floor(np.log10(value)) if value > 0 else 0
+        return f"{value:g}" if round(lead) in (1, 2, 3, 5) else ""
+
+    ax.yaxis.set_major_formatter(FuncFormatter(plain))
+    ax.yaxis.set_minor_formatter(FuncFormatter(plain))
+    ax.tick_params(axis="y", which="both", labelsize=7)
+    ax.set_xlabel("step")
+    ax.set_ylabel("L1 loss")
+    if label:
+        ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax.figure

@@ -23,11 +23,24 @@ from ronin_lite.grounding import (
     StatisticsDescriber,
     TextEncoder,
     calibrate_thresholds,
+    confusion_matrix,
+    find_local_vlm,
     labels_from_records,
+    macro_f1,
     make_describer,
     phrase,
+    score_detections,
 )
-from ronin_lite.grounding.describers import ADJECTIVES, CLEAN, NOUNS, order_detections
+from ronin_lite.grounding.describers import (
+    ADJECTIVES,
+    CLEAN,
+    NOUNS,
+    measure_rain,
+    measure_snow,
+    order_detections,
+    rain_votes,
+    snow_flakes,
+)
 
 SCENES = ("astronaut", "coffee", "chelsea")
 
@@ -206,6 +219,71 @@ def test_calibration_puts_thresholds_between_the_classes():
 def test_order_detections_puts_the_most_severe_first():
     ordered = order_detections({"blur": "slight", "snow": "severe", "noise": "moderate"})
     assert list(ordered) == ["snow", "noise", "blur"]
+
+
+def test_rain_and_snow_maps_are_what_their_measurements_aggregate(scenes):
+    snowy, _ = D.apply_ops(scenes[:1], [D.make_op("snow", 0.7, 0)], seed=0)
+    flakes = snow_flakes(snowy[0], noise_sigma=1.0)
+    assert flakes.dtype == bool and flakes.shape == snowy.shape[1:3] and flakes.any()
+    assert measure_snow(snowy[0], 1.0) == pytest.approx(flakes.mean() * 1000)
+    rainy, _ = D.apply_ops(scenes[:1], [D.make_op("rain", 0.7, 0)], seed=0)
+    y = rainy[0] @ np.array([0.299, 0.587, 0.114], np.float32)
+    assert rain_votes(y).shape == y.shape and rain_votes(y).mean() > 0  # vertical streaks
+    assert measure_rain(y) > 0
+
+
+def test_find_local_vlm_takes_a_complete_folder_and_never_goes_online(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"")
+    start = time.perf_counter()
+    assert find_local_vlm([str(empty), "no-such-org/no-such-vlm", "not a hub id!"]) is None
+    assert find_local_vlm(["no-such-org/no-such-vlm", str(model)]) == str(model)
+    assert time.perf_counter() - start < 5
+
+
+# ------------------------------------------------------------------------- describer accuracy
+
+
+def test_score_detections_counts_hits_misses_and_false_alarms():
+    truths = [{"noise": "severe"}, {"noise": "slight"}, {"haze": "moderate"}, {}]
+    predictions = [{"noise": "severe"}, {},
+                   {"haze": "slight", "blur": "slight"}, {"blur": "slight"}]
+    scores = score_detections(predictions, truths)
+    assert scores["noise"] == {"support": 2, "tp": 1, "fp": 0, "fn": 1, "precision": 1.0,
+                                   "recall": 0.5, "f1": pytest.approx(2 / 3),
+                                   "severity_acc": 1.0}
+    assert scores["blur"]["fp"] == 2 and scores["blur"]["support"] == 0
+    assert scores["haze"]["severity_acc"] == 0.0  # found, with the wrong severity
+    assert np.isnan(scores["snow"]["severity_acc"])
+    assert macro_f1(scores) == pytest.approx((2 / 3 + 1.0) / 2)  # noise and haze occur
+
+
+def test_score_detections_reads_the_oracles_record_names_as_labels():
+    truths = [{"noise": "moderate"}, {"compression": "severe"}]
+    oracle = [{"gaussian_noise": "moderate"}, {"jpeg": "severe", "video_codec": "slight"}]
+    scores = score_detections(oracle, truths)
+    assert scores["noise"]["f1"] == scores["compression"]["f1"] == 1.0
+    assert scores["compression"]["severity_acc"] == 1.0  # the worst of jpeg and H.264
+
+
+def test_confusion_matrix_puts_truths_in_rows_and_reports_in_columns():
+    truths = [{"noise": "severe"}, {"haze": "slight"}, {}, {}]
+    predictions = [{"noise": "severe", "blur": "slight"}, {}, {}, {"blur": "slight"}]
+    counts, rows, cols = confusion_matrix(predictions, truths)
+    assert rows == list(LABELS) + ["clean"] and cols == list(LABELS) + ["nothing"]
+    assert counts[rows.index("noise"), cols.index("noise")] == 1
+    assert counts[rows.index("noise"), cols.index("blur")] == 1
+    assert counts[rows.index("haze"), cols.index("nothing")] == 1
+    assert counts[rows.index("clean"), cols.index("nothing")] == 1
+    assert counts[rows.index("clean"), cols.index("blur")] == 1
+    assert counts.sum() == 5
+    with pytest.raises(ValueError, match="one per frame"):
+        confusion_matrix(predictions[:1], truths)
 
 
 # ----------------------------------------------------------------------------- text encoder
