@@ -34,6 +34,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ronin_lite.grounding.accuracy import score_detections
 from ronin_lite.grounding.describers import (
     LABELS,
     StatisticsDescriber,
@@ -79,25 +80,6 @@ def gather(source, benchmark: str, split: str, size: int, clips: int, with_clean
         raise SystemExit(f"the source gave no clips for {benchmark}/{split}")
     return (np.concatenate(degraded), truths,
             np.concatenate(clean) if clean else None)
-
-
-def score(predictions: list[dict], truths: list[dict]) -> dict[str, dict]:
-    """Per label: support, TP, FP, FN, precision, recall, F1, severity accuracy of the TPs."""
-    out = {}
-    for label in LABELS:
-        tp = sum(label in p and label in t for p, t in zip(predictions, truths))
-        fp = sum(label in p and label not in t for p, t in zip(predictions, truths))
-        fn = sum(label not in p and label in t for p, t in zip(predictions, truths))
-        sev = [p[label] == t[label] for p, t in zip(predictions, truths)
-               if label in p and label in t]
-        out[label] = {
-            "support": tp + fn, "tp": tp, "fp": fp, "fn": fn,
-            "precision": tp / (tp + fp) if tp + fp else 0.0,
-            "recall": tp / (tp + fn) if tp + fn else 0.0,
-            "f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
-            "severity_acc": float(np.mean(sev)) if sev else float("nan"),
-        }
-    return out
 
 
 def print_table(rows: dict[str, dict], present: list[str]) -> None:
@@ -151,7 +133,7 @@ def calibrate(args, source) -> None:
         print(f"    {label!r}: ({', '.join(f'{c:.4g}' for c in cuts)}),")
     print("}")
     fitted = StatisticsDescriber(thresholds=thresholds)
-    rows = score([fitted.detect_measured(m) for m in measured], truths)
+    rows = score_detections([fitted.detect_measured(m) for m in measured], truths)
     print("\nfit on the calibration frames themselves (train; optimistic):")
     print_table(rows, list(LABELS))
 
@@ -182,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     describer = StatisticsDescriber()
     fps = time_describer(describer, frames)
     predictions = describer.detect(frames)
-    rows = score(predictions, truths)
+    rows = score_detections(predictions, truths)
     present = [label for label in LABELS if rows[label]["support"]]
     macro = float(np.mean([rows[label]["f1"] for label in present]))
     spurious = sum(any(k not in present for k in p) for p in predictions)
