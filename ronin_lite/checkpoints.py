@@ -35,6 +35,7 @@ from typing import Any, Mapping
 
 import torch
 
+from .io import sha256_file, write_atomic, write_json_atomic
 from .models.ronin import RoninConfig, RoninLite
 
 FORMAT_VERSION = 1
@@ -45,30 +46,6 @@ MANIFEST_FILE = "manifest.json"
 LATEST_FILE = "latest.json"  # in a run folder: {"checkpoint": <folder inside it>, "step": ...}
 #: Where the repository keeps its shipped checkpoints (one folder per name).
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (atomic)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    write_atomic(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
 
 
 def _plain_name(name: str, what: str) -> str:

@@ -23,6 +23,7 @@ import dataclasses
 import os
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -177,14 +178,12 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def data_root() -> "Path":
+def data_root() -> Path:
     """Where benchmarks, fetched data sets and grounding caches go.
 
     ``RONIN_DATA`` if set; else ``data/`` at the top of the repository when the package runs
     from a clone (editable install); else ``~/.cache/ronin-lite``.
     """
-    from pathlib import Path
-
     env = os.environ.get("RONIN_DATA")
     if env:
         return Path(env).expanduser()

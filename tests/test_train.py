@@ -76,15 +76,6 @@ def ground(root: Path, dim: int = 384) -> GroundingCache:
     return cache
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine small convolutions run ~10x faster."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def grounding_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("grounding")

@@ -49,7 +49,7 @@ import numpy as np
 from . import degradations as D
 from .clips import make_clip
 from .frames import to_uint8
-from .scenes import Scene, builtin_scenes, scenes_from
+from .scenes import Scene, scenes_from
 
 SPLITS = ("train", "val", "test")
 

@@ -31,6 +31,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..io import write_atomic
+
 META = "meta.json"
 LINES = "descriptions.jsonl"
 SHARD_PATTERN = re.compile(r"^emb-(\d{6})\.safetensors$")
@@ -49,15 +51,6 @@ def cache_name(benchmark: str, size: int, seed: int, clip_len: int | None = None
 def frame_key(clip_id: str, frame_idx: int) -> str:
     """The key of frame ``frame_idx`` of clip ``clip_id``: ``"<clip_id>/<frame_idx>"``."""
     return f"{clip_id}/{int(frame_idx)}"
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _check_name(value: str, what: str) -> str:
@@ -141,7 +134,7 @@ class GroundingCache:
         self.path.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "benchmark": self.benchmark, "split": self.split,
                 "describer": self.describer_config, "encoder": self.encoder_name, "dim": dim}
-        _write_atomic(self.path / META, json.dumps(meta, indent=1).encode())
+        write_atomic(self.path / META, json.dumps(meta, indent=1).encode())
 
     # ------------------------------------------------------------------- recovery and state
     def _shards(self) -> list[Path]:
@@ -190,7 +183,7 @@ class GroundingCache:
         if len(kept) == len(tensors):
             return
         if kept:
-            _write_atomic(last, save(kept))
+            write_atomic(last, save(kept))
         else:
             os.remove(last)
 
@@ -260,7 +253,7 @@ class GroundingCache:
         shards = self._shards()
         index = int(SHARD_PATTERN.match(shards[-1].name).group(1)) + 1 if shards else 0
         shard = self.path / f"emb-{index:06d}.safetensors"
-        _write_atomic(shard, save({e["key"]: np.ascontiguousarray(v)
+        write_atomic(shard, save({e["key"]: np.ascontiguousarray(v)
                                    for e, v in zip(entries, emb)}))
         payload = "".join(json.dumps({**e, "shard": shard.name}) + "\n" for e in entries)
         with open(self.path / LINES, "a", encoding="utf-8") as f:
