@@ -87,9 +87,9 @@ plt.show()
 # | notebook | what it builds | CPU (tiny) | GPU (full) |
 # |---|---|---|---|
 # | 00 introduction | this map, an environment check | < 1 min | < 1 min |
-# | 01 degradations and benchmarks | the degradations, clips with camera motion, the four `-lite` benchmarks | ~2 min | ~1 min |
-# | 02 the U-Net backbone | Turtle's blocks built and checked, a single-frame U-Net trained | ~4 min | ~2 min |
-# | 03 causal history | the frame history router and state alignment, streaming | ~4 min | ~2 min |
+# | 01 degradations and benchmarks | the degradations, clips with camera motion, the four `-lite` benchmarks | ~1 min | ~1 min |
+# | 02 the U-Net backbone | Turtle's blocks built and checked, a single-frame U-Net trained | ~2 min | ~1 min |
+# | 03 causal history | the frame history router and state alignment, streaming | ~3 min | ~1 min |
 # | 04 grounding in language | describers: a real VLM route, an offline statistics describer | ~2 min | ~5 min |
 # | 05 text embeddings | the 384-d targets, their geometry, the cache for training | ~2 min | ~1 min |
 # | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~4 min | ~3 min |
@@ -98,7 +98,7 @@ plt.show()
 # | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~5 min | ~10 min |
 # | 10 streaming inference | restore a video, constant memory, your own file | ~2 min | ~1 min |
 #
-# Notebooks 02 onwards arrive with the later parts of the course; each one starts, like this
+# Notebooks 06 onwards arrive with the later parts of the course; each one starts, like this
 # one, with what it teaches, what it needs and how long it takes.
 #
 # ## 4. Your environment
