@@ -87,8 +87,9 @@ def has_gpu() -> bool:
     return bool(torch.cuda.is_available())
 
 
-#: ``full`` trains a 5-frame 192 px clip batch of 2 in about 45 GiB (measured on an H200 with
-#: ``data_scripts/bench_backbone.py``); smaller GPUs (Colab's T4, 16 GB) get ``small``.
+#: ``full`` trains a 5-frame 192 px clip batch of 2 in 28 GiB with bf16 autocast (the default on
+#: CUDA; ``data_scripts/bench_train.py`` on an H200) and about 45 GiB in fp32
+#: (``data_scripts/bench_backbone.py``); smaller GPUs (Colab's T4, 16 GB) get ``small``.
 FULL_MIN_GPU_GIB = 40
 
 

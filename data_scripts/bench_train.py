@@ -1,0 +1,60 @@
+"""A short training run that measures what a profile costs: seconds per step and peak memory.
+
+    python data_scripts/bench_train.py --profile full --steps 200 --device cuda   # a GPU check
+    python data_scripts/bench_train.py --profile tiny --steps 40                  # on a CPU
+
+The grounding cache for the run's training clips must exist (ground once on any machine with
+`python -m ronin_lite.train ... --ground`, or pass --ground here). Prints a JSON summary: steps,
+wall time, seconds per step after a 20-step warm-up, peak GPU memory (CUDA), the first and last
+logged losses. The run folder is a temporary one unless --run-dir is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+
+import torch
+
+from ronin_lite.train import TrainConfig, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--profile", default="tiny")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--device", default=None)
+    p.add_argument("--grounding-root", default="data/grounding")
+    p.add_argument("--run-dir", default=None)
+    p.add_argument("--num-workers", type=int, default=0)
+    p.add_argument("--ground", action="store_true", help="ground missing clips first")
+    args = p.parse_args(argv)
+
+    run_dir = args.run_dir or tempfile.mkdtemp(prefix="bench_train_")
+    cfg = TrainConfig(profile=args.profile, steps=args.steps, device=args.device,
+                      grounding_root=args.grounding_root, run_dir=run_dir, log_every=10,
+                      ckpt_every=args.steps, num_workers=args.num_workers)
+    cuda = torch.cuda.is_available() and (args.device or "cuda").startswith("cuda")
+    if cuda:
+        print(torch.__version__, torch.cuda.get_device_name(0), flush=True)
+        torch.cuda.reset_peak_memory_stats()
+    start = time.time()
+    result = train(cfg, ground=args.ground, progress=False)
+    late = [r for r in result.log if r["step"] >= 20]
+    summary = {
+        "profile": args.profile, "steps": result.step, "wall_s": round(time.time() - start, 1),
+        "s_per_step_after_20": round((late[-1]["time"] - late[0]["time"])
+                                     / (late[-1]["step"] - late[0]["step"]), 3)
+        if len(late) >= 2 else None,
+        "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+        "first": result.log[0], "last": result.log[-1],
+    }
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
