@@ -2,6 +2,7 @@
 # One entry point for the course on a Linux machine with Python 3.10+ (3.11 recommended).
 #
 #   bash course.sh lab    # set up what is missing, then start JupyterLab on notebooks/
+#                         # (extra arguments go to JupyterLab: --no-browser, --port 8889, ...)
 #   bash course.sh test   # set up what is missing, then run every test, notebooks included
 #
 # "Set up" = a virtual environment in .venv (created once) with torch==2.13.0 and this package
@@ -25,7 +26,11 @@ setup() {
 case "${1:-}" in
   lab)
     setup
-    exec "$VENV/bin/python" -m jupyterlab notebooks/
+    shift
+    # extra arguments go to JupyterLab (e.g. --no-browser --port 8889); root (containers) needs
+    # --allow-root
+    [ "$(id -u)" = 0 ] && set -- --allow-root "$@"
+    exec "$VENV/bin/python" -m jupyterlab notebooks/ "$@"
     ;;
   test)
     setup
