@@ -30,17 +30,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from ronin_lite.io import write_json_atomic
 from ronin_lite.config import PROFILES
 from ronin_lite.models import (
     StreamingUNet,
@@ -200,19 +199,6 @@ def _print_table(rows: list[dict], size: int) -> None:
         )
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    """Atomic write: a temporary file in the same folder, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -264,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         meta = {"device": args.device, "threads": args.threads, "size": args.size,
                 "torch": torch.__version__, "import_peak_mb": baseline}  # fmt: skip
-        _write_json(args.json, {"meta": meta, "rows": rows})
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(args.json, {"meta": meta, "rows": rows})
     return 0
 
 

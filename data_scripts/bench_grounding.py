@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from ronin_lite.grounding.accuracy import score_detections
+from ronin_lite.io import write_json_atomic
 from ronin_lite.grounding.describers import (
     LABELS,
     StatisticsDescriber,
@@ -110,12 +109,6 @@ def time_encoder(sentences: list[str], n: int = 512) -> tuple[str, float]:
     start = time.perf_counter()
     encoder.encode(batch)
     return encoder.name, n / (time.perf_counter() - start)
-
-
-def write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
 
 
 def calibrate(args, source) -> None:
@@ -199,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  encoder >= {TARGET_SENTENCES:.0f} sentences/s: "
               f"{'met' if sps >= TARGET_SENTENCES else 'MISSED'} ({sps:.1f})")
     if args.json:
-        write_json(args.json, results)
+        write_json_atomic(args.json, results)
     return 0
 
 

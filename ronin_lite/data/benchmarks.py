@@ -47,6 +47,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from . import degradations as D
+from ..io import write_json_atomic
 from .clips import make_clip
 from .frames import to_uint8
 from .scenes import Scene, scenes_from
@@ -367,9 +368,7 @@ def write_split(bench: Benchmark, split: str, root: str | os.PathLike,
         "clips": entries,
         "sha256": hashlib.sha256("".join(e["sha256"] for e in entries).encode()).hexdigest(),
     }
-    tmp = partial / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, partial / MANIFEST)
+    write_json_atomic(partial / MANIFEST, manifest)
     if final.exists():  # a stale folder without a manifest: never trusted
         shutil.rmtree(final)
     os.replace(partial, final)

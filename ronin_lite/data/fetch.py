@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..io import write_json_atomic
 from .scenes import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 CHUNK = 1 << 20  # bytes per read while downloading or hashing
@@ -131,18 +132,6 @@ def _bar(total: int | None, initial: int, desc: str, enabled: bool):
 
     return tqdm(total=total, initial=initial, desc=desc, unit="B", unit_scale=True,
                 unit_divisor=1024, disable=not enabled, leave=False)
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_json(path: Path) -> dict:
@@ -359,7 +348,7 @@ def _record(root: Path, name: str, sha256: str, size: int, origin: str) -> None:
         return
     data[name] = {"sha256": sha256, "size": size, "origin": origin,
                   "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    _write_json_atomic(path, data)
+    write_json_atomic(path, data)
 
 
 def _complete(target: Path, wanted: str | None) -> Path | None:
@@ -387,7 +376,7 @@ def _install(archive: Path, target: Path, spec: DatasetSpec, digest: str, origin
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _write_json_atomic(target / MARKER, {"name": spec.name, "sha256": digest, "origin": origin,
+    write_json_atomic(target / MARKER, {"name": spec.name, "sha256": digest, "origin": origin,
                                          "frames": frames.as_posix()})
     return target / frames
 
