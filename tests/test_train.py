@@ -220,7 +220,7 @@ def test_cosine_schedule_runs_from_lr_to_min_lr():
 def test_config_validation_and_profile_defaults():
     cfg = TrainConfig(profile="small")
     assert (cfg.steps, cfg.batch, cfg.crop, cfg.clip_len, cfg.model) == (3600, 4, 96, 5, "small")
-    assert cfg.inject == "last2" and cfg.lambda_prompt == 0.01
+    assert cfg.inject == "last2" and cfg.lambda_prompt == 1.0
     with pytest.raises(ValueError, match="needs a prompt"):
         TrainConfig(profile="tiny", prompt=False, inject="last2")
     with pytest.raises(ValueError, match="learns nothing"):
@@ -317,3 +317,71 @@ def test_targets_batch_matches_the_cache(grounding_root, tmp_path):
     batch = targets.batch([clip_id], T)
     assert batch.shape == (1, T, 384)
     assert torch.equal(batch[0, 1], torch.from_numpy(targets.cache.lookup(clip_id, 1)))
+
+
+def _ship_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "ship_checkpoint", Path(__file__).parents[1] / "data_scripts" / "ship_checkpoint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ship_checkpoint_keeps_weights_log_and_manifest(straight, tmp_path, grounding_root):
+    from ronin_lite.checkpoints import load_checkpoint, verify_checkpoint
+
+    ship = _ship_module()
+    cfg, result = straight
+    folder = ship.ship(Path(cfg.run_dir), "mine", dest=tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "log.jsonl", "manifest.json", "model.safetensors", "run.json"]
+    assert verify_checkpoint(folder)["extra"]["step"] == cfg.steps
+    shipped = load_checkpoint(folder)
+    for key, value in result.model.state_dict().items():
+        assert torch.equal(shipped.state_dict()[key], value.cpu()), key
+    with pytest.raises(FileExistsError, match="--force"):
+        ship.ship(Path(cfg.run_dir), "mine", dest=tmp_path)
+    # an unfinished run is refused
+    partial = config(tmp_path, grounding_root, run_dir=str(tmp_path / "partial"))
+    train(partial, progress=False, stop_at=2)
+    with pytest.raises(ValueError, match="stopped at step 2 of 4"):
+        ship.ship(tmp_path / "partial", "half", dest=tmp_path)
+
+
+def test_fetch_pretrained_over_file_url_verifies_everything(tmp_path, monkeypatch):
+    from ronin_lite import checkpoints as ck
+    from ronin_lite.data.fetch import FetchError
+
+    torch.manual_seed(0)
+    model = RoninLite(RoninConfig("tiny"))
+    server = tmp_path / "server"
+    ck.save_checkpoint(model, server / "demo", files={"log.jsonl": b'{"step": 1}\n'})
+    digest = ck.sha256_file(server / "demo" / "manifest.json")
+    monkeypatch.setattr(ck, "PRETRAINED_MANIFESTS", {"demo": digest})
+    monkeypatch.setattr(ck, "PRETRAINED_DIR", tmp_path / "no-clone")
+    monkeypatch.setenv("RONIN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RONIN_PRETRAINED_URL", server.as_uri())
+    assert "demo" in ck.available_pretrained()
+    loaded = ck.load_pretrained("demo")
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    folder = tmp_path / "cache" / "checkpoints" / "demo"
+    assert (folder / "log.jsonl").is_file() and not (folder.parent / "demo.partial").exists()
+    # a second call reuses the verified folder (the server may be gone)
+    monkeypatch.setenv("RONIN_PRETRAINED_URL", (tmp_path / "gone").as_uri())
+    assert ck.fetch_pretrained("demo") == folder
+    # a tampered file on the server is refused and nothing lands under the final name
+    shutil.rmtree(folder)
+    monkeypatch.setenv("RONIN_PRETRAINED_URL", server.as_uri())
+    (server / "demo" / "model.safetensors").write_bytes(b"evil")
+    with pytest.raises(FetchError, match="does not match"):
+        ck.fetch_pretrained("demo")
+    assert not folder.exists()
+    # a manifest of another release is refused
+    monkeypatch.setattr(ck, "PRETRAINED_MANIFESTS", {"demo": "0" * 64})
+    with pytest.raises(FetchError, match="manifest"):
+        ck.fetch_pretrained("demo")
+    with pytest.raises(FileNotFoundError, match="no shipped checkpoint"):
+        ck.fetch_pretrained("nothing")

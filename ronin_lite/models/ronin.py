@@ -10,8 +10,8 @@ a prompt ``P_t`` that the network generates itself::
     restored_t, state_{t+1} = decode(latent, skips, masks)
 
 During training ``P_t`` is pulled towards the embedding of a text description of the degraded
-frame (``L1``, weight 0.01; :mod:`ronin_lite.train`); at inference nothing but the frames is
-needed: no describer, no text encoder. The modules are in :mod:`.prompts`, their departures
+frame (``L1``; the paper weighs it 0.01, we use 1: see :mod:`ronin_lite.train`); at inference
+nothing but the frames is needed: no describer, no text encoder. The modules are in :mod:`.prompts`, their departures
 from the paper documented there.
 
 **The prompt's space.** The network predicts a *normalised* embedding ``(e - mean) / std``, with
