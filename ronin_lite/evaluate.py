@@ -1,0 +1,283 @@
+"""Evaluation: PSNR / SSIM per clip, per degradation and intensity, temporal flicker, tables.
+
+RONIN (arXiv 2507.14851) reports mean PSNR and SSIM over the frames of each benchmark's test
+videos. We do the same on the benchmark splits of :mod:`ronin_lite.data.benchmarks` and break
+the means down by *task* (the degradation applied to the clip: ``noise``, ``blur``,
+``compression``, ...) and *intensity* (its severity), which the paper's tables do not, because
+an all-in-one restorer can win on average while losing on one degradation.
+
+**Metrics.** PSNR per frame, averaged (data range 1); SSIM with scikit-image's Gaussian window
+on RGB (:mod:`ronin_lite.metrics`, checked against ``torchmetrics`` in the tests). *Flicker*
+(not in the paper; the temporal-consistency question its video setting raises) is the mean
+absolute error of the frame-to-frame differences, in 8-bit grey levels::
+
+    flicker = 255 * mean_t mean_px | (r_t - r_{t-1}) - (c_t - c_{t-1}) |,   t = 1 .. T-1
+
+0 for a perfect restoration; a restorer that is right on average but jitters from frame to
+frame scores high, one that is wrong by the same amount on every frame scores 0.
+
+**Restorers.** Anything that maps a clip ``(T, H, W, 3)`` float32 in [0, 1] to one of the same
+shape: a :mod:`ronin_lite.baselines` function, or a network wrapped by :func:`model_restorer`
+(frame by frame, causally, carrying the state, optionally with *external prompts* in place of
+the generated ones: the counterfactual and perturbation tests).
+
+Command line (any checkpoint folder or shipped name, any benchmark split)::
+
+    python -m ronin_lite.evaluate --checkpoint small-3d-lite small-3d-lite-noprompt \\
+        --baselines input nlm --benchmark 3d-lite --size 128 --clips-per-scene 32 \\
+        --out results/eval_3d-lite.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from .data.benchmarks import BenchmarkClip
+from .data.frames import check_clip, to_numpy_clip, to_torch_clip
+from .grounding.describers import label_of
+from .metrics import psnr, ssim
+
+Restorer = Callable[[np.ndarray], np.ndarray]
+#: the figures of a row that are averaged in summaries
+METRICS = ("psnr_input", "psnr", "ssim_input", "ssim", "flicker_input", "flicker")
+
+
+def flicker(restored: np.ndarray, clean: np.ndarray) -> float:
+    """Error of the frame-to-frame differences, 8-bit grey levels (see the module docstring)."""
+    r = check_clip(np.asarray(restored, np.float32), "restored").astype(np.float64)
+    c = check_clip(np.asarray(clean, np.float32), "clean").astype(np.float64)
+    if r.shape != c.shape:
+        raise ValueError(f"shapes differ: {r.shape} vs {c.shape}")
+    if len(r) < 2:
+        raise ValueError("flicker needs at least 2 frames")
+    return float(255.0 * np.abs(np.diff(r, axis=0) - np.diff(c, axis=0)).mean())
+
+
+def clip_task(clip: BenchmarkClip) -> tuple[str, str]:
+    """``(task, severity)`` of a clip: the labels of its most common per-frame combination
+    (``"noise"``, ``"blur+compression"``) and the worst severity among them in those frames."""
+    combos = [tuple(sorted({label_of(r["name"]) for r in frame})) for frame in clip.records]
+    task = Counter(combos).most_common(1)[0][0]
+    order = {"slight": 0, "moderate": 1, "severe": 2}  # ronin_lite.data.degradations.severity
+    severities = [r.get("severity", "") for frame, combo in zip(clip.records, combos)
+                  if combo == task for r in frame]
+    severity = max(severities, key=lambda s: order.get(s, -1)) if severities else ""
+    return "+".join(task) or "clean", severity
+
+
+def score_clip(restored: np.ndarray, clip: BenchmarkClip) -> dict:
+    """One row: the clip's identity and task, and the metrics of input and restoration."""
+    restored = check_clip(np.asarray(restored, np.float32), "restored")
+    if restored.shape != clip.clean.shape:
+        raise ValueError(f"the restorer returned {restored.shape} for a clip of "
+                         f"{clip.clean.shape}: it must keep the number and size of frames")
+    task, severity = clip_task(clip)
+    row = {"clip_id": clip.clip_id, "scene": clip.scene, "task": task, "severity": severity,
+           "psnr_input": psnr(clip.degraded, clip.clean), "psnr": psnr(restored, clip.clean),
+           "ssim_input": ssim(clip.degraded, clip.clean), "ssim": ssim(restored, clip.clean)}
+    if len(restored) > 1:
+        row["flicker_input"] = flicker(clip.degraded, clip.clean)
+        row["flicker"] = flicker(restored, clip.clean)
+    return row
+
+
+def evaluate(restore: Restorer, clips: Iterable[BenchmarkClip], progress: bool = True,
+             desc: str = "evaluate") -> list[dict]:
+    """Restore every clip and score it: one row per clip (:func:`score_clip`), plus the
+    restorer's seconds per frame (``"sec_per_frame"``)."""
+    from tqdm.auto import tqdm
+
+    clips = list(clips)
+    rows = []
+    for clip in tqdm(clips, desc=desc, disable=not progress, unit="clip"):
+        tick = time.perf_counter()
+        restored = restore(clip.degraded)
+        seconds = time.perf_counter() - tick
+        rows.append({**score_clip(restored, clip), "sec_per_frame": seconds / len(clip.degraded)})
+    return rows
+
+
+def summarise(rows: Sequence[dict], by: Sequence[str] = ("task",)) -> dict[str, dict]:
+    """Means of :data:`METRICS` overall (key ``"all"``) and per group of ``by`` (e.g.
+    ``("task",)`` -> ``"noise"``, ``("task", "severity")`` -> ``"noise/severe"``); each with
+    ``n`` (clips) and the standard error of the PSNR gain over the input (``gain_sem``)."""
+    if not rows:
+        raise ValueError("no rows to summarise: the restorer was evaluated on no clips")
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups["all"].append(row)
+        if by:
+            groups["/".join(str(row[k]) for k in by)].append(row)
+    out = {}
+    for key in ["all"] + sorted(k for k in groups if k != "all"):
+        members = groups[key]
+        summary: dict = {"n": len(members)}
+        for m in METRICS:
+            values = [r[m] for r in members if m in r]
+            if values:
+                summary[m] = float(np.mean(values))
+        gains = np.array([r["psnr"] - r["psnr_input"] for r in members])
+        summary["gain"] = float(gains.mean())
+        summary["gain_sem"] = float(gains.std(ddof=1) / np.sqrt(len(gains))) \
+            if len(gains) > 1 else 0.0
+        out[key] = summary
+    return out
+
+
+def markdown_table(summaries: dict[str, dict[str, dict]], metric: str = "psnr",
+                   digits: int = 2, input_row: bool = True) -> str:
+    """A Markdown table: one row per method, one column per group (``"all"`` first).
+
+    ``summaries``: method -> :func:`summarise` output. With ``input_row`` a first row gives the
+    degraded input's value (``<metric>_input``) from the first method's summary.
+    """
+    if not summaries:
+        raise ValueError("no methods to tabulate")
+    first = next(iter(summaries.values()))
+    groups = list(first)
+    head = "| method | " + " | ".join(groups) + " |"
+    rule = "|---|" + "---:|" * len(groups)
+    lines = [head, rule]
+    if input_row:
+        lines.append("| degraded input | " + " | ".join(
+            f"{first[g][metric + '_input']:.{digits}f}" for g in groups) + " |")
+    for method, summary in summaries.items():
+        cells = [f"{summary[g][metric]:.{digits}f}" if g in summary else "–" for g in groups]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Networks as restorers
+# ---------------------------------------------------------------------------------------------
+@torch.no_grad()
+def restore_frames(model, clip: np.ndarray, prompts: torch.Tensor | None = None,
+                   device: torch.device | str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Restore a NumPy clip ``(T, H, W, 3)`` frame by frame with ``model`` (a
+    :class:`~ronin_lite.models.ronin.RoninLite`), causally, carrying the state.
+
+    ``prompts`` ``(T, prompt_dim)`` or ``(1, prompt_dim)``, in the network's normalised prompt
+    space, replace the generated prompts. Returns the restored clip (clipped to [0, 1]) and the
+    prompts used ``(T, prompt_dim)`` (None for a network without a prompt path).
+    """
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    frames = to_torch_clip(check_clip(clip)).to(device)  # (T, 3, H, W)
+    if prompts is not None:
+        if prompts.ndim != 2 or prompts.shape[0] not in (1, len(frames)):
+            raise ValueError(f"prompts must be shaped ({len(frames)} or 1, D), got "
+                             f"{tuple(prompts.shape)}")
+        prompts = prompts.to(device, torch.float32)
+    state, restored, used = None, [], []
+    for t in range(len(frames)):
+        p = None if prompts is None else prompts[min(t, len(prompts) - 1)][None]
+        out = model(frames[t:t + 1], state, p)  # (1, 3, H, W)
+        state = out.state
+        restored.append(out.restored.clamp(0, 1))
+        if out.prompt is not None:
+            used.append(out.prompt[0])
+    restored_np = to_numpy_clip(torch.cat(restored).float().cpu())
+    return restored_np, (torch.stack(used).float().cpu().numpy() if used else None)
+
+
+def model_restorer(model, device: torch.device | str | None = None,
+                   prompts: Callable[[np.ndarray], torch.Tensor] | None = None) -> Restorer:
+    """Wrap a network as a :data:`Restorer` (eval mode, no gradients). ``prompts``: a function
+    from the degraded clip to the external prompts to use (see :func:`restore_frames`)."""
+    model.eval()
+
+    def restore(clip: np.ndarray) -> np.ndarray:
+        return restore_frames(model, clip, None if prompts is None else prompts(clip), device)[0]
+
+    return restore
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    from .baselines import BASELINES
+    from .data.benchmarks import BENCHMARKS, SPLITS
+
+    p = argparse.ArgumentParser(prog="python -m ronin_lite.evaluate",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", nargs="*", default=[],
+                   help="checkpoint folders, run folders or shipped names")
+    p.add_argument("--baselines", nargs="*", default=["input"], choices=sorted(BASELINES))
+    p.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
+    p.add_argument("--split", default="test", choices=list(SPLITS))
+    p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's "
+                   "eval size)")
+    p.add_argument("--clips-per-scene", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="the benchmark's seed")
+    p.add_argument("--profile", default=None, help="tiny | small | full (defaults above)")
+    p.add_argument("--by", nargs="*", default=["task"], help="row keys to group by")
+    p.add_argument("--out", default=None, help="JSON results file (written atomically)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quiet", action="store_true")
+    return p
+
+
+def load_any(spec: str, device: str = "cpu"):
+    """A network from a shipped name, a checkpoint folder or a training run folder."""
+    from .checkpoints import available_pretrained, load_checkpoint, load_pretrained
+
+    if spec in available_pretrained():
+        return load_pretrained(spec, device)
+    if not Path(spec).exists():
+        raise FileNotFoundError(f"{spec!r} is neither a shipped checkpoint ("
+                                f"{', '.join(available_pretrained()) or 'none here'}) nor a "
+                                "folder")
+    return load_checkpoint(spec, device)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .baselines import baseline_config, get_baseline
+    from .config import get_profile
+    from .data.benchmarks import get_benchmark
+    from .io import write_json_atomic
+
+    args = _parser().parse_args(argv)
+    try:
+        profile = get_profile(args.profile)
+        bench = get_benchmark(args.benchmark, size=args.size or profile.eval_size,
+                              seed=profile.seed if args.seed is None else args.seed,
+                              clips_per_scene=args.clips_per_scene or profile.clips_per_scene)
+        clips = list(bench.clips(args.split))
+        methods: dict[str, tuple[Restorer, dict]] = {
+            b: (get_baseline(b), baseline_config(b)) for b in args.baselines}
+        for spec in args.checkpoint:
+            model = load_any(spec, args.device)
+            methods[Path(spec).name] = (model_restorer(model, args.device),
+                                        {"checkpoint": spec, **model.config.to_dict()})
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results: dict[str, dict] = {}
+    for name, (restore, config) in methods.items():
+        rows = evaluate(restore, clips, progress=not args.quiet, desc=name)
+        results[name] = {"config": config, "rows": rows, "summary": summarise(rows, args.by)}
+    summaries = {k: v["summary"] for k, v in results.items()}
+    print(f"{args.benchmark} {args.split}: {len(clips)} clips of {bench.eval_len} frames at "
+          f"{bench.size} px")
+    print("\nPSNR (dB)\n" + markdown_table(summaries, "psnr"))
+    print("\nSSIM\n" + markdown_table(summaries, "ssim", digits=4))
+    if args.out:
+        write_json_atomic(args.out, {
+            "command": "python -m ronin_lite.evaluate " + " ".join(argv or sys.argv[1:]),
+            "benchmark": args.benchmark, "split": args.split, "size": bench.size,
+            "seed": bench.seed, "clips": len(clips), "frames_per_clip": bench.eval_len,
+            "methods": results})
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

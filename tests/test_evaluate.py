@@ -1,0 +1,148 @@
+"""Evaluation metrics, baselines and the prompt analysis."""
+
+import numpy as np
+import pytest
+import torch
+
+from ronin_lite import analysis, baselines
+from ronin_lite import evaluate as ev
+from ronin_lite.data.benchmarks import get_benchmark
+from ronin_lite.metrics import psnr, ssim
+from ronin_lite.models import RoninConfig, RoninLite
+
+
+@pytest.fixture(scope="module")
+def clips():
+    return list(get_benchmark("3d-lite", size=32, seed=0, clips_per_scene=2).clips("test", T=4))
+
+
+def test_metrics_agree_with_torchmetrics(clips):
+    from torchmetrics.functional.image import (peak_signal_noise_ratio,
+                                               structural_similarity_index_measure)
+
+    clip = next(get_benchmark("3d-lite", size=128, seed=0, clips_per_scene=1).clips("test", T=2))
+    a = torch.from_numpy(np.moveaxis(clip.degraded, -1, 1)).double()
+    b = torch.from_numpy(np.moveaxis(clip.clean, -1, 1)).double()
+    per_frame = [float(peak_signal_noise_ratio(x[None], y[None], data_range=1.0))
+                 for x, y in zip(a, b)]
+    assert psnr(clip.degraded, clip.clean) == pytest.approx(np.mean(per_frame), abs=1e-4)
+    tm_ssim = float(structural_similarity_index_measure(a, b, data_range=1.0))
+    # same Gaussian window; they treat the 5-pixel border differently (scikit-image leaves it
+    # out, torchmetrics pads by reflection), which moves SSIM by ~0.01 at 128 px
+    assert ssim(clip.degraded, clip.clean) == pytest.approx(tm_ssim, abs=0.015)
+
+
+def test_identity_scores_the_input(clips):
+    rows = ev.evaluate(baselines.identity, clips, progress=False)
+    for row, clip in zip(rows, clips):
+        assert row["psnr"] == row["psnr_input"] == pytest.approx(psnr(clip.degraded, clip.clean))
+        assert row["flicker"] == row["flicker_input"]
+    summary = ev.summarise(rows)
+    assert summary["all"]["n"] == len(clips) and summary["all"]["gain"] == 0
+    assert set(summary) - {"all"} <= {"noise", "blur", "compression"}
+
+
+def test_flicker_zero_when_perfect_and_grows_with_temporal_noise(clips):
+    clean = clips[0].clean
+    assert ev.flicker(clean, clean) == 0
+    rng = np.random.default_rng(0)
+    values = [ev.flicker(np.clip(clean + rng.normal(0, s, clean.shape), 0, 1).astype(np.float32),
+                         clean) for s in (0.01, 0.03, 0.1)]
+    assert values[0] < values[1] < values[2]
+    # a constant offset on every frame does not flicker
+    assert ev.flicker(np.clip(clean * 0.9, 0, 1), clean) < values[0]
+    with pytest.raises(ValueError, match="2 frames"):
+        ev.flicker(clean[:1], clean[:1])
+
+
+def test_bad_restorer_output_is_refused(clips):
+    with pytest.raises(ValueError, match="keep the number and size"):
+        ev.evaluate(lambda c: c[:-1], clips[:1], progress=False)
+    with pytest.raises(ValueError, match="no rows"):
+        ev.summarise([])
+
+
+def test_markdown_table(clips):
+    summary = ev.summarise(ev.evaluate(baselines.identity, clips, progress=False))
+    table = ev.markdown_table({"input again": summary})
+    lines = table.splitlines()
+    assert lines[0].startswith("| method | all") and len(lines) == 4
+    assert lines[2].split("|")[2].strip() == f"{summary['all']['psnr_input']:.2f}"
+
+
+@pytest.mark.parametrize("name", sorted(baselines.BASELINES))
+def test_baselines_keep_shape_and_range(name, clips):
+    clip = clips[0].degraded
+    out = baselines.get_baseline(name)(clip)
+    assert out.shape == clip.shape and out.dtype == np.float32
+    assert 0 <= out.min() and out.max() <= 1
+    assert baselines.baseline_config(name)["name"] == name
+
+
+def test_nlm_helps_on_noise(clips):
+    noisy = [c for c in clips if ev.clip_task(c)[0] == "noise"]
+    assert noisy, "the fixture needs a noisy clip"
+    c = noisy[0]
+    assert psnr(baselines.nlm(c.degraded), c.clean) > psnr(c.degraded, c.clean) + 1
+
+
+def test_unknown_baseline():
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baselines.get_baseline("bm3d")
+
+
+def test_model_restorer_and_external_prompts(clips):
+    torch.manual_seed(0)
+    model = RoninLite(RoninConfig("tiny")).eval()
+    for linear in model.injection.linears.values():  # masks that depend on the prompt
+        torch.nn.init.normal_(linear.weight, std=0.5)
+    clip = clips[0].degraded
+    restored, prompts = ev.restore_frames(model, clip)
+    assert restored.shape == clip.shape and prompts.shape == (len(clip), 384)
+    again, used = ev.restore_frames(model, clip, torch.from_numpy(prompts))
+    assert np.allclose(again, restored, atol=1e-5) and np.allclose(used, prompts)
+    other, _ = ev.restore_frames(model, clip, torch.ones(1, 384))
+    assert not np.allclose(other, restored, atol=1e-4)
+    rows = ev.evaluate(ev.model_restorer(model), clips[:2], progress=False)
+    assert len(rows) == 2 and rows[0]["sec_per_frame"] > 0
+    with pytest.raises(ValueError, match="prompts must be shaped"):
+        ev.restore_frames(model, clip, torch.ones(2, 2, 384))
+
+
+def test_prompt_agreement_extremes():
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=(50, 8)) + 3
+    mean = target.mean(0)
+    perfect = analysis.prompt_agreement(target, target, mean)
+    assert perfect["r2"] == pytest.approx(1) and perfect["centred_cosine"] == pytest.approx(1)
+    assert perfect["spread_ratio"] == pytest.approx(1)
+    collapsed = analysis.prompt_agreement(np.tile(mean, (50, 1)), target, mean)
+    assert collapsed["r2"] == pytest.approx(0, abs=1e-9)
+    assert collapsed["spread_ratio"] == pytest.approx(0, abs=1e-9)
+    assert collapsed["cosine"] == pytest.approx(collapsed["cosine_of_mean"])
+    with pytest.raises(ValueError, match="same shape"):
+        analysis.prompt_agreement(target[:3], target, mean)
+
+
+class _FakeEncoder:
+    """Sentences -> bag-of-words vectors over a fixed vocabulary (no model download)."""
+
+    def encode(self, sentences):
+        words = ["noise", "grain", "blur", "defocus", "blurriness", "compression", "blocking",
+                 "blocky", "slight", "mild", "light", "moderate", "noticeable", "medium",
+                 "severe", "heavy", "strong"]
+        out = np.array([[s.lower().count(w) for w in words] for s in sentences], np.float64)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_nearest_description_names_its_own_prototypes():
+    enc = _FakeEncoder()
+    prototypes, keys = analysis.description_prototypes(enc, ["noise", "blur", "compression"],
+                                                       phrasings=30)
+    assert prototypes.shape[0] == 9 and keys[0] == ("noise", "slight")
+    named = analysis.nearest_description(prototypes, prototypes, keys, prototypes.mean(0))
+    assert named == keys
+    acc = analysis.naming_accuracy(named, keys)
+    assert acc == {"type": 1.0, "severity": 1.0, "both": 1.0}
+    with pytest.raises(ValueError, match="phrasings"):
+        analysis.description_prototypes(enc, ["noise"], phrasings=0)
