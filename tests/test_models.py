@@ -68,6 +68,10 @@ def test_state_holds_at_most_tau_frames_however_long_the_clip(tau):
             _, state = model(frame[None], state)
             assert state.cached_frames == min(t + 1, tau)
             assert state.frames_seen == t + 1
+            if t == tau - 1:
+                full = state.nbytes
+            elif t >= tau:
+                assert state.nbytes == full > 0  # flat once tau frames are held
             for x in (x for cache in state.caches.values() for x in cache.values()):
                 frame_bytes = x[:, :1].numel() * x.element_size()
                 assert x.untyped_storage().nbytes() <= tau * frame_bytes  # nothing older kept

@@ -209,6 +209,11 @@ class StreamState:
         """Frames of history held now (the most over all blocks; never more than ``tau``)."""
         return max((cached_frames(c) for c in self.caches.values()), default=0)
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the caches: bounded by ``tau`` frames, whatever the video's length."""
+        return sum(t.numel() * t.element_size() for c in self.caches.values() for t in c.values())
+
 
 @dataclass(frozen=True)
 class Encoded:

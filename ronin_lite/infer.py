@@ -1,0 +1,345 @@
+"""Streaming restoration of a video file or a folder of frames: RONIN's inference path.
+
+RONIN (arXiv 2507.14851) needs neither the describer nor the text encoder once trained: the
+network generates its own prompt from each frame. This module is that path and nothing more -
+it never imports :mod:`ronin_lite.grounding` (a test checks), so a user restores a video with
+the weights and PyAV alone.
+
+**Streaming, constant memory.** Frames are decoded one at a time, restored with the causal
+state of the previous frames (Turtle's history: at most ``tau`` frames), encoded and written
+before the next one is read. Nothing grows with the video's length: a 500-frame video needs
+the memory of a 50-frame one (``data_scripts/bench_infer.py`` measures it).
+
+**Inputs.** Any container and codec PyAV (FFmpeg) decodes, or a folder of images (PNG, JPEG,
+BMP, TIFF, WebP; sorted by name). Grey-level frames are repeated to three channels and an
+alpha channel is dropped (documented handling, printed once). Frames of any size from
+:data:`MIN_SIDE` pixels up; the network pads internally and crops back.
+
+**Outputs.** An H.264 MP4 (``yuv420p``; an odd width or height is padded by one edge pixel to
+the next even size, which that pixel format requires) at the input's frame rate, or - when the
+output path has no video suffix - a folder of PNG frames. Optionally a side-by-side video
+(input | restored). Every output is written under a temporary name and renamed when complete:
+a failed or interrupted run leaves nothing under the final name. An existing output is refused
+unless ``overwrite``.
+
+Command line::
+
+    ronin-lite restore in.mp4 out.mp4 --checkpoint small-3d-lite --side-by-side sbs.mp4
+    python -m ronin_lite.infer restore frames/ restored/ --checkpoint runs/small
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+MIN_SIDE = 16
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
+DEFAULT_FPS = 25.0
+
+
+@dataclass
+class RestoreStats:
+    """What a restoration did: frames, size, frame rate of the stream, wall time, and the
+    restorer's own frames per second (network only, without decoding and encoding)."""
+
+    frames: int
+    height: int
+    width: int
+    fps_video: float
+    seconds: float
+    network_seconds: float
+    peak_rss_mb: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds else float("inf")
+
+    @property
+    def network_fps(self) -> float:
+        return self.frames / self.network_seconds if self.network_seconds else float("inf")
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _to_rgb(frame: np.ndarray, notes: set) -> np.ndarray:
+    """``(H, W)``, ``(H, W, 1)``, ``(H, W, 3)`` or ``(H, W, 4)`` uint8 -> ``(H, W, 3)`` uint8."""
+    if frame.ndim == 2:
+        frame = frame[..., None]
+    if frame.ndim != 3 or frame.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"cannot read a frame shaped {frame.shape} as an image")
+    if frame.shape[-1] == 1:
+        notes.add("grey-level frames repeated to 3 channels")
+        frame = np.repeat(frame, 3, axis=-1)
+    elif frame.shape[-1] == 4:
+        notes.add("alpha channel dropped")
+        frame = frame[..., :3]
+    return np.ascontiguousarray(frame)
+
+
+def _image_files(folder: Path) -> list[Path]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
+                         "nothing to restore")
+    return files
+
+
+def read_frames(source: str | os.PathLike, notes: set | None = None
+                ) -> tuple[Iterator[np.ndarray], float]:
+    """``(frames, fps)``: an iterator of ``(H, W, 3)`` uint8 frames, decoded lazily, and the
+    frame rate (``DEFAULT_FPS`` for a folder or a stream that does not say)."""
+    notes = set() if notes is None else notes
+    source = Path(source)
+    if not source.exists():
+        raise FileNotFoundError(f"no video file or frame folder at {source}")
+    if source.is_dir():
+        from PIL import Image
+
+        files = _image_files(source)
+
+        def folder_frames() -> Iterator[np.ndarray]:
+            for f in files:
+                try:
+                    with Image.open(f) as im:
+                        if im.mode in ("RGBA", "LA", "PA"):
+                            array = np.asarray(im.convert("RGBA"))
+                        elif im.mode in ("L", "1", "I", "I;16", "F"):
+                            array = np.asarray(im.convert("L"))
+                        else:
+                            array = np.asarray(im.convert("RGB"))
+                except OSError as exc:
+                    raise ValueError(f"cannot read the image {f}: {exc}") from exc
+                yield _to_rgb(array, notes)
+
+        return folder_frames(), DEFAULT_FPS
+    import av
+
+    try:
+        container = av.open(str(source))
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"cannot open {source} as a video ({exc}); is it a video file?") from exc
+    if not container.streams.video:
+        container.close()
+        raise ValueError(f"{source} has no video stream")
+    stream = container.streams.video[0]
+    fps = float(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+
+    def video_frames() -> Iterator[np.ndarray]:
+        try:
+            for frame in container.decode(stream):
+                fmt = frame.format.name
+                if fmt.startswith(("gray", "ya")):
+                    notes.add("grey-level frames repeated to 3 channels")
+                    yield _to_rgb(frame.to_ndarray(format="gray"), notes)
+                else:
+                    if "a" in fmt.replace("yuv", "").replace("gbr", "") and fmt != "pal8":
+                        notes.add("alpha channel dropped")
+                    yield frame.to_ndarray(format="rgb24")
+        except av.error.FFmpegError as exc:
+            raise ValueError(f"{source} could not be decoded to the end ({exc}): the file is "
+                             "damaged or truncated") from exc
+        finally:
+            container.close()
+
+    return video_frames(), fps
+
+
+class _Writer:
+    """Frames to an MP4 (H.264) or a PNG folder, under a temporary name until ``close``."""
+
+    def __init__(self, path: Path, fps: float):
+        self.path, self.fps = path, fps
+        self.video = path.suffix.lower() in VIDEO_SUFFIXES
+        self.tmp = path.with_name(f".{path.name}.partial")
+        self._remove(self.tmp)
+        self.container = self.stream = None
+        self.count = 0
+        if not self.video:
+            self.tmp.mkdir(parents=True)
+
+    @staticmethod
+    def _remove(p: Path) -> None:
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+    def write(self, frame: np.ndarray) -> None:  # (H, W, 3) uint8
+        if not self.video:
+            from PIL import Image
+
+            Image.fromarray(frame).save(self.tmp / f"{self.count:06d}.png")
+            self.count += 1
+            return
+        import av
+
+        h, w = frame.shape[:2]
+        frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # yuv420p: even
+        if self.container is None:
+            self.container = av.open(str(self.tmp), mode="w", format="mp4")
+            rate = Fraction(self.fps).limit_denominator(1001)
+            self.stream = self.container.add_stream("libx264", rate=rate)
+            self.stream.width, self.stream.height = frame.shape[1], frame.shape[0]
+            self.stream.pix_fmt = "yuv420p"
+            self.stream.options = {"crf": "18", "preset": "medium"}
+        for packet in self.stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+            self.container.mux(packet)
+        self.count += 1
+
+    def close(self) -> None:
+        if self.container is not None:
+            for packet in self.stream.encode():
+                self.container.mux(packet)
+            self.container.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.close()
+            except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+                pass
+        self._remove(self.tmp)
+
+
+def _check_output(path: Path, overwrite: bool) -> None:
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} exists; choose another output or pass --overwrite")
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if not path.parent.exists():
+        raise FileNotFoundError(f"the output folder {path.parent} does not exist")
+
+
+@torch.no_grad()
+def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
+                  side_by_side: str | os.PathLike | None = None, overwrite: bool = False,
+                  device: torch.device | str | None = None, max_frames: int | None = None,
+                  progress: bool = True) -> RestoreStats:
+    """Restore ``source`` (video file or frame folder) into ``output``, frame by frame.
+
+    ``model``: a :class:`~ronin_lite.models.RoninLite` (e.g. ``load_pretrained(name)``).
+    ``side_by_side``: also write input | restored. Returns :class:`RestoreStats`.
+    """
+    from tqdm.auto import tqdm
+
+    outputs = [Path(output)] + ([Path(side_by_side)] if side_by_side else [])
+    if len({p.resolve() for p in outputs}) != len(outputs):
+        raise ValueError("the output and the side-by-side output must be different paths")
+    if Path(source).resolve() in {p.resolve() for p in outputs}:
+        raise ValueError("the output must not be the input")
+    for path in outputs:
+        _check_output(path, overwrite)
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model = model.to(device).eval()
+    notes: set = set()
+    frames, fps = read_frames(source, notes)
+    writers = [_Writer(p, fps) for p in outputs]
+    state, count, size, net_seconds = None, 0, None, 0.0
+    tick = time.perf_counter()
+    bar = tqdm(desc=f"restore {Path(source).name}", unit="frame", disable=not progress)
+    try:
+        for frame in frames:
+            if max_frames is not None and count >= max_frames:
+                break
+            if size is None:
+                size = frame.shape[:2]
+                if min(size) < MIN_SIDE:
+                    raise ValueError(f"frames of {size[1]}x{size[0]} px are too small: the "
+                                     f"network needs at least {MIN_SIDE}x{MIN_SIDE}")
+            elif frame.shape[:2] != size:
+                raise ValueError(f"frame {count} is {frame.shape[1]}x{frame.shape[0]} px, the "
+                                 f"first was {size[1]}x{size[0]}: a video must keep its size")
+            if not frame.flags.writeable:  # PIL's and PyAV's arrays may be read-only
+                frame = frame.copy()
+            x = torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float() / 255.0
+            t0 = time.perf_counter()
+            out = model(x, state)  # (1, 3, H, W), the prompt, the next state
+            state = out.state
+            restored_t = out.restored.clamp(0, 1)[0]
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            net_seconds += time.perf_counter() - t0
+            restored = (restored_t.permute(1, 2, 0) * 255.0 + 0.5).to(torch.uint8).cpu().numpy()
+            writers[0].write(restored)
+            if side_by_side:
+                writers[1].write(np.concatenate([frame, restored], axis=1))
+            count += 1
+            bar.update(1)
+        if count == 0:
+            raise ValueError(f"{source} holds no frames: nothing to restore")
+        for w in writers:
+            w.close()
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
+    finally:
+        bar.close()
+    for note in sorted(notes):
+        print(f"note: {note}", file=sys.stderr)
+    return RestoreStats(count, size[0], size[1], fps, time.perf_counter() - tick, net_seconds,
+                        _peak_rss_mb())
+
+
+def _load(spec: str, device: str):
+    from .checkpoints import available_pretrained, load_checkpoint, load_pretrained
+
+    if spec in available_pretrained():
+        return load_pretrained(spec, device)
+    if Path(spec).exists():
+        return load_checkpoint(spec, device)
+    raise FileNotFoundError(f"{spec!r} is neither a shipped checkpoint ("
+                            f"{', '.join(available_pretrained()) or 'none in this copy'}) nor a "
+                            "checkpoint or run folder")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ronin-lite", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("restore", help="restore a video file or a folder of frames")
+    p.add_argument("source", help="video file (any format FFmpeg reads) or folder of images")
+    p.add_argument("output", help=".mp4/.mkv/... for a video, anything else for a PNG folder")
+    p.add_argument("--checkpoint", default="small-3d-lite",
+                   help="shipped name, checkpoint folder or run folder (default: small-3d-lite)")
+    p.add_argument("--side-by-side", default=None, help="also write input | restored here")
+    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    p.add_argument("--max-frames", type=int, default=None)
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        model = _load(args.checkpoint, device)
+        stats = restore_video(model, args.source, args.output, args.side_by_side,
+                              args.overwrite, device, args.max_frames, not args.quiet)
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {stats.frames} frames of {stats.width}x{stats.height} in "
+          f"{stats.seconds:.1f} s: {stats.fps:.1f} frames/s overall, {stats.network_fps:.1f} "
+          f"frames/s in the network ({device}); wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
