@@ -46,6 +46,10 @@ MANIFEST_FILE = "manifest.json"
 LATEST_FILE = "latest.json"  # in a run folder: {"checkpoint": <folder inside it>, "step": ...}
 #: Where the repository keeps its shipped checkpoints (one folder per name).
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
+#: Where an install without that folder downloads them from (``RONIN_PRETRAINED_URL`` overrides).
+PRETRAINED_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0/checkpoints"
+#: SHA-256 of each shipped checkpoint's manifest.json: what a download is checked against.
+PRETRAINED_MANIFESTS: dict[str, str] = {}
 
 
 def _plain_name(name: str, what: str) -> str:
@@ -194,20 +198,86 @@ def load_checkpoint(path_dir: str | os.PathLike,
 
 
 def available_pretrained() -> list[str]:
-    """Names of the checkpoints that ship in the repository's ``checkpoints/`` folder."""
-    if not PRETRAINED_DIR.is_dir():
-        return []
-    return sorted(p.name for p in PRETRAINED_DIR.iterdir() if (p / MANIFEST_FILE).is_file())
+    """Names of the checkpoints that ship in the repository's ``checkpoints/`` folder (a
+    clone), or that :func:`fetch_pretrained` can download (any install)."""
+    local = {p.name for p in PRETRAINED_DIR.iterdir() if (p / MANIFEST_FILE).is_file()} \
+        if PRETRAINED_DIR.is_dir() else set()
+    return sorted(local | set(PRETRAINED_MANIFESTS))
+
+
+def pretrained_cache() -> Path:
+    """Where downloaded checkpoints are kept: ``$RONIN_CACHE/checkpoints`` (default
+    ``~/.cache/ronin-lite/checkpoints``)."""
+    return Path(os.environ.get("RONIN_CACHE", "~/.cache/ronin-lite")).expanduser() / "checkpoints"
+
+
+def _manifest_digest(folder: Path) -> str | None:
+    path = folder / MANIFEST_FILE
+    return sha256_file(path) if path.is_file() else None
+
+
+def fetch_pretrained(name: str, url: str | None = None, cache: str | os.PathLike | None = None,
+                     progress: bool = True) -> Path:
+    """Download shipped checkpoint ``name`` (for an install without the repository's
+    ``checkpoints/`` folder, e.g. Colab) and return its verified folder.
+
+    The trust anchor is :data:`PRETRAINED_MANIFESTS`, the SHA-256 of each checkpoint's
+    ``manifest.json`` written into this package: the manifest is downloaded and checked against
+    it, then every file against the manifest, into ``<name>.partial`` beside the final folder,
+    renamed into place when complete. A folder already there and intact is reused.
+    """
+    from .data.fetch import FetchError, download
+
+    if name not in PRETRAINED_MANIFESTS:
+        raise FileNotFoundError(f"no shipped checkpoint named {name!r}; known: "
+                                f"{', '.join(sorted(PRETRAINED_MANIFESTS)) or 'none'}")
+    expected = PRETRAINED_MANIFESTS[name]
+    root = Path(cache) if cache is not None else pretrained_cache()
+    target = root / name
+    if _manifest_digest(target) == expected:
+        verify_checkpoint(target)
+        return target
+    base = (url or os.environ.get("RONIN_PRETRAINED_URL") or PRETRAINED_URL).rstrip("/")
+    building = root / f"{name}.partial"
+    building.mkdir(parents=True, exist_ok=True)
+    part = building / f"{MANIFEST_FILE}.part"
+    download(f"{base}/{name}/{MANIFEST_FILE}", part, name, progress=False)
+    if sha256_file(part) != expected:
+        part.unlink()
+        raise FetchError(f"the manifest of {name!r} downloaded from {base} does not match the "
+                         "SHA-256 this version of ronin_lite expects: refusing it (a different "
+                         "release, or a damaged or altered copy)")
+    listed = json.loads(part.read_text())["files"]
+    for file, digest in listed.items():
+        _plain_name(file, "a manifest entry")
+        if (building / file).is_file() and sha256_file(building / file) == digest:
+            continue  # kept from an interrupted earlier try
+        file_part = building / f"{file}.part"
+        download(f"{base}/{name}/{file}", file_part, name, progress=progress)
+        if sha256_file(file_part) != digest:
+            file_part.unlink()
+            raise FetchError(f"{file} of {name!r} from {base} does not match its SHA-256 in "
+                             "the manifest: refusing it; run again to retry")
+        os.replace(file_part, building / file)
+    os.replace(part, building / MANIFEST_FILE)
+    verify_checkpoint(building)
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(building, target)
+    return target
 
 
 def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:
-    """A shipped checkpoint by name (``checkpoints/<name>/``), verified and loaded."""
-    available = available_pretrained()
-    if name not in available:
-        listing = ", ".join(available) if available else "none ship with this copy yet"
+    """A shipped checkpoint by name, verified and loaded: from the repository's
+    ``checkpoints/<name>/`` in a clone, otherwise downloaded once (:func:`fetch_pretrained`)."""
+    local = PRETRAINED_DIR / name
+    if (local / MANIFEST_FILE).is_file():
+        return load_checkpoint(local, device)
+    if name not in PRETRAINED_MANIFESTS:
+        listing = ", ".join(available_pretrained()) or "none ship with this copy yet"
         raise FileNotFoundError(
-            f"no pretrained checkpoint {name!r} in {PRETRAINED_DIR} (available: {listing}). "
-            "Train one with `python -m ronin_lite.train --profile small --run-dir runs/small` "
-            "and load it with ronin_lite.checkpoints.load_checkpoint('runs/small')"
+            f"no pretrained checkpoint {name!r} (available: {listing}). Train one with "
+            "`python -m ronin_lite.train --profile small --run-dir runs/small` and load it with "
+            "ronin_lite.checkpoints.load_checkpoint('runs/small')"
         )
-    return load_checkpoint(PRETRAINED_DIR / name, device)
+    return load_checkpoint(fetch_pretrained(name), device)

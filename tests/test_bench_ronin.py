@@ -1,0 +1,41 @@
+"""data_scripts/bench_ronin.py end to end on two small random checkpoints (offline encoder)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import torch
+
+from ronin_lite.checkpoints import save_checkpoint
+from ronin_lite.models import RoninConfig, RoninLite
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location(
+        "bench_ronin", Path(__file__).parents[1] / "data_scripts" / "bench_ronin.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_ronin_writes_every_section(tmp_path, capsys):
+    torch.manual_seed(0)
+    ronin = RoninLite(RoninConfig("tiny"))
+    for linear in ronin.injection.linears.values():  # masks that react to the prompt
+        torch.nn.init.normal_(linear.weight, std=0.3)
+    save_checkpoint(ronin, tmp_path / "ronin")
+    save_checkpoint(RoninLite(RoninConfig("tiny").without_prompt()), tmp_path / "twin")
+    out = tmp_path / "r.json"
+    bench = _module()
+    assert bench.main(["--ronin", str(tmp_path / "ronin"), "--twin", str(tmp_path / "twin"),
+                       "--size", "32", "--clips-per-scene", "1", "--skip-nlm",
+                       "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["summaries"]) == {"input", "no-prompt twin", "RONIN-lite"}
+    assert "other degradation's description" in result["prompt_tests"]
+    assert 0 <= result["approximation"]["prompt"]["type"] <= 1
+    assert result["cost"]["twin_sec_per_frame_256"] > 0
+    assert "prompt overhead" in capsys.readouterr().out
+    # the roles cannot be swapped
+    assert bench.main(["--ronin", str(tmp_path / "twin"), "--twin", str(tmp_path / "ronin"),
+                       "--size", "32", "--clips-per-scene", "1"]) == 2
