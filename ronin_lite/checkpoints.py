@@ -49,7 +49,10 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 #: Where an install without that folder downloads them from (``RONIN_PRETRAINED_URL`` overrides).
 PRETRAINED_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0/checkpoints"
 #: SHA-256 of each shipped checkpoint's manifest.json: what a download is checked against.
-PRETRAINED_MANIFESTS: dict[str, str] = {}
+PRETRAINED_MANIFESTS: dict[str, str] = {
+    "small-3d-lite": "1b83b9c1cd51b75219b722801180d5499420aca590ffa8a360e3e3e3aa7f1c13",
+    "small-3d-lite-noprompt": "150727112c32c929c9c2ee7184913d132993aebecdc5f1d4f27c797aa71a992e",
+}
 
 
 def _plain_name(name: str, what: str) -> str:

@@ -267,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     summaries = {k: v["summary"] for k, v in results.items()}
     print(f"{args.benchmark} {args.split}: {len(clips)} clips of {bench.eval_len} frames at "
           f"{bench.size} px")
-    print("\nPSNR (dB)\n" + markdown_table(summaries, "psnr"))
-    print("\nSSIM\n" + markdown_table(summaries, "ssim", digits=4))
+    plain = "input" not in summaries  # the input's own row, unless it is a method already
+    print("\nPSNR (dB)\n" + markdown_table(summaries, "psnr", input_row=plain))
+    print("\nSSIM\n" + markdown_table(summaries, "ssim", digits=4, input_row=plain))
     if args.out:
         write_json_atomic(args.out, {
             "command": "python -m ronin_lite.evaluate " + " ".join(argv or sys.argv[1:]),

@@ -385,3 +385,14 @@ def test_fetch_pretrained_over_file_url_verifies_everything(tmp_path, monkeypatc
         ck.fetch_pretrained("demo")
     with pytest.raises(FileNotFoundError, match="no shipped checkpoint"):
         ck.fetch_pretrained("nothing")
+
+
+def test_shipped_checkpoints_match_the_embedded_manifest_digests():
+    from ronin_lite import checkpoints as ck
+
+    for name, digest in ck.PRETRAINED_MANIFESTS.items():
+        folder = ck.PRETRAINED_DIR / name
+        assert ck.sha256_file(folder / "manifest.json") == digest, name
+        model = ck.load_pretrained(name)
+        assert (model.generator is None) == name.endswith("noprompt")
+        assert sum(f.stat().st_size for f in folder.iterdir()) < 20e6
