@@ -304,8 +304,8 @@ order = [f"{t}/{s}" for t in ("noise", "blur", "compression") for s in analysis.
 confusion = pd.crosstab(pd.Series([f"{t}/{s}" for t, s in truth], name="applied"),
                         pd.Series([f"{t}/{s}" for t, s in named], name="named by the prompt"))
 confusion = confusion.reindex(index=order, columns=order, fill_value=0)
-viz.heatmap(confusion.to_numpy(), order, order, fmt="{:.0f}", cmap="Blues",
-            title="λ2 = 1: applied (rows) vs named by the prompt (columns), frames");
+fig = viz.heatmap(confusion.to_numpy(), order, order, fmt="{:.0f}", cmap="Blues",
+                  title="λ2 = 1: applied (rows) vs named by the prompt (columns), frames")
 
 # %%
 shutil.rmtree(root)  # the notebook's runs and grounding cache

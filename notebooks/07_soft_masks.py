@@ -95,7 +95,7 @@ fig, ax = plt.subplots(figsize=(5.5, 2.6))
 ax.hist(values.detach().numpy(), bins=40, color="tab:orange", label="paper: σ(Wp + b), default init")
 ax.axvline(1.0, color="tab:blue", lw=2, label="ours: 2σ(0) = 1 at the start")
 ax.set(xlabel="mask value at initialisation", yticks=[], xlim=(0, 1.2))
-ax.legend(fontsize=8, frameon=False);
+legend = ax.legend(fontsize=8, frameon=False)
 
 # %% [markdown]
 # The paper's masks start around 0.5: every masked stage's features are halved from the first
@@ -197,9 +197,10 @@ for j, fed in enumerate(TYPES):
     for i, true in enumerate(TYPES):
         keep = np.array([t == true for t, _ in tasks])
         delta[i, j] = (fed_psnr - own)[keep].mean()
-viz.heatmap(delta, [f"{t} clips" for t in TYPES], [f"fed: {t}" for t in TYPES], fmt="{:+.2f}",
-            cmap="RdBu", vmin=-max(1e-3, np.abs(delta).max()), vmax=max(1e-3, np.abs(delta).max()),
-            title="PSNR change (dB) vs the network's own prompt");
+fig = viz.heatmap(delta, [f"{t} clips" for t in TYPES], [f"fed: {t}" for t in TYPES],
+                  fmt="{:+.2f}", cmap="RdBu", vmin=-max(1e-3, np.abs(delta).max()),
+                  vmax=max(1e-3, np.abs(delta).max()),
+                  title="PSNR change (dB) vs the network's own prompt")
 
 # %%
 off = delta[~np.eye(len(TYPES), dtype=bool)]

@@ -28,7 +28,7 @@
 # **What you need**: notebooks 03 (the causal state) and 07 (the trained network). Uses the
 # shipped `small-3d-lite` checkpoint (in the repository). No internet, no GPU.
 #
-# **Time**: about 2 minutes on a 2-core CPU, under a minute with a GPU.
+# **Time**: under a minute on a 2-core CPU or with a GPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).
