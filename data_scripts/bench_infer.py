@@ -30,7 +30,8 @@ RUN = """
 import json, sys, torch
 torch.set_num_threads(int(sys.argv[4]))
 from ronin_lite import infer
-model = infer._load(sys.argv[1], "cpu")
+from ronin_lite.checkpoints import load_any
+model = load_any(sys.argv[1], "cpu")
 s = infer.restore_video(model, sys.argv[2], sys.argv[3], progress=False)
 print(json.dumps({"frames": s.frames, "fps": s.fps, "network_fps": s.network_fps,
                   "first_frame_seconds": s.first_frame_seconds, "peak_rss_mb": s.peak_rss_mb}))

@@ -30,6 +30,7 @@ import torch
 
 from ronin_lite import analysis, baselines
 from ronin_lite import evaluate as ev
+from ronin_lite.checkpoints import load_any
 from ronin_lite.data.benchmarks import get_benchmark
 from ronin_lite.io import write_json_atomic
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ronin_lite.grounding import StatisticsDescriber, TextEncoder
 
-    ronin, twin = ev.load_any(args.ronin), ev.load_any(args.twin)
+    ronin, twin = load_any(args.ronin), load_any(args.twin)
     if ronin.generator is None or twin.generator is not None:
         print("error: --ronin must have a prompt path and --twin must not", file=sys.stderr)
         return 2

@@ -284,3 +284,15 @@ def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:
             "ronin_lite.checkpoints.load_checkpoint('runs/small')"
         )
     return load_checkpoint(fetch_pretrained(name), device)
+
+
+def load_any(spec: str | os.PathLike, device: torch.device | str = "cpu") -> RoninLite:
+    """A network from a shipped name (:func:`load_pretrained`), a checkpoint folder or a
+    training run folder (:func:`load_checkpoint`): what the command lines accept."""
+    if str(spec) in available_pretrained():
+        return load_pretrained(str(spec), device)
+    if not Path(spec).exists():
+        raise FileNotFoundError(f"{str(spec)!r} is neither a shipped checkpoint ("
+                                f"{', '.join(available_pretrained()) or 'none here'}) nor a "
+                                "checkpoint or run folder")
+    return load_checkpoint(spec, device)

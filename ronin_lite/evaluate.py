@@ -225,21 +225,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def load_any(spec: str, device: str = "cpu"):
-    """A network from a shipped name, a checkpoint folder or a training run folder."""
-    from .checkpoints import available_pretrained, load_checkpoint, load_pretrained
-
-    if spec in available_pretrained():
-        return load_pretrained(spec, device)
-    if not Path(spec).exists():
-        raise FileNotFoundError(f"{spec!r} is neither a shipped checkpoint ("
-                                f"{', '.join(available_pretrained()) or 'none here'}) nor a "
-                                "folder")
-    return load_checkpoint(spec, device)
-
-
 def main(argv: list[str] | None = None) -> int:
     from .baselines import baseline_config, get_baseline
+    from .checkpoints import load_any
     from .config import get_profile
     from .data.benchmarks import get_benchmark
     from .io import write_json_atomic

@@ -311,18 +311,6 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
                         first_seconds, _peak_rss_mb())
 
 
-def _load(spec: str, device: str):
-    from .checkpoints import available_pretrained, load_checkpoint, load_pretrained
-
-    if spec in available_pretrained():
-        return load_pretrained(spec, device)
-    if Path(spec).exists():
-        return load_checkpoint(spec, device)
-    raise FileNotFoundError(f"{spec!r} is neither a shipped checkpoint ("
-                            f"{', '.join(available_pretrained()) or 'none in this copy'}) nor a "
-                            "checkpoint or run folder")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ronin-lite", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -339,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        model = _load(args.checkpoint, device)
+        from .checkpoints import load_any
+
+        model = load_any(args.checkpoint, device)
         stats = restore_video(model, args.source, args.output, args.side_by_side,
                               args.overwrite, device, args.max_frames, not args.quiet)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:

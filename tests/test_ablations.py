@@ -1,20 +1,12 @@
 """data_scripts/run_ablations.py on a 2-step budget: files, seeds, resumption."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location(
-        "run_ablations", Path(__file__).parents[1] / "data_scripts" / "run_ablations.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from conftest import load_script
 
 
 def test_ablations_write_mean_and_std_over_seeds(tmp_path, capsys):
-    ablations = _module()
+    ablations = load_script("run_ablations")
     argv = ["--groups", "twin", "perturb", "--seeds", "0", "1", "--steps", "2",
             "--clips-per-scene", "1", "--runs", str(tmp_path / "runs"), "--grounding",
             str(tmp_path / "grounding"), "--results", str(tmp_path / "results")]

@@ -1,21 +1,13 @@
 """data_scripts/bench_ronin.py end to end on two small random checkpoints (offline encoder)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import torch
 
 from ronin_lite.checkpoints import save_checkpoint
+from conftest import load_script
 from ronin_lite.models import RoninConfig, RoninLite
 
-
-def _module():
-    spec = importlib.util.spec_from_file_location(
-        "bench_ronin", Path(__file__).parents[1] / "data_scripts" / "bench_ronin.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_bench_ronin_writes_every_section(tmp_path, capsys):
@@ -26,7 +18,7 @@ def test_bench_ronin_writes_every_section(tmp_path, capsys):
     save_checkpoint(ronin, tmp_path / "ronin")
     save_checkpoint(RoninLite(RoninConfig("tiny").without_prompt()), tmp_path / "twin")
     out = tmp_path / "r.json"
-    bench = _module()
+    bench = load_script("bench_ronin")
     assert bench.main(["--ronin", str(tmp_path / "ronin"), "--twin", str(tmp_path / "twin"),
                        "--size", "32", "--clips-per-scene", "1", "--skip-nlm",
                        "--out", str(out)]) == 0

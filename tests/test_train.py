@@ -33,6 +33,7 @@ from ronin_lite.checkpoints import (
 )
 from ronin_lite.data.benchmarks import get_benchmark
 from ronin_lite.data.datasets import TrainClips
+from conftest import load_script
 from ronin_lite.grounding import GroundingCache, OracleDescriber, cache_name
 from ronin_lite.models import RoninConfig, RoninLite
 from ronin_lite.train import (
@@ -319,20 +320,11 @@ def test_targets_batch_matches_the_cache(grounding_root, tmp_path):
     assert torch.equal(batch[0, 1], torch.from_numpy(targets.cache.lookup(clip_id, 1)))
 
 
-def _ship_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "ship_checkpoint", Path(__file__).parents[1] / "data_scripts" / "ship_checkpoint.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_ship_checkpoint_keeps_weights_log_and_manifest(straight, tmp_path, grounding_root):
     from ronin_lite.checkpoints import load_checkpoint, verify_checkpoint
 
-    ship = _ship_module()
+    ship = load_script("ship_checkpoint")
     cfg, result = straight
     folder = ship.ship(Path(cfg.run_dir), "mine", dest=tmp_path)
     assert sorted(p.name for p in folder.iterdir()) == [
