@@ -1,8 +1,12 @@
-"""data_scripts/run_ablations.py on a 2-step budget: files, seeds, resumption."""
+"""ronin_lite.ablations and data_scripts/run_ablations.py (on a 2-step budget): files, seeds,
+resumption, paired comparisons."""
 
 import json
 
+import pytest
 from conftest import load_script
+
+from ronin_lite import ablations as ab
 
 
 def test_ablations_write_mean_and_std_over_seeds(tmp_path, capsys):
@@ -19,9 +23,53 @@ def test_ablations_write_mean_and_std_over_seeds(tmp_path, capsys):
     assert "prompt_type_accuracy" not in twin["variants"]["no prompt"]
     assert twin["meta"]["command"].startswith("python data_scripts/run_ablations.py")
     perturb = json.loads((tmp_path / "results" / "ablation_perturb_tiny.json").read_text())
-    assert set(perturb["variants"]["RONIN-lite"]["psnr_by_sigma"]) == {"0", "0.5", "1", "2", "4"}
+    assert set(perturb["variants"]["RONIN-lite"]["psnr_by_sigma"]) == {f"{s:g}" for s in ab.SIGMAS}
     # a second invocation reuses the finished runs (no training: the runs are complete)
     capsys.readouterr()
     assert ablations.main(argv) == 0
     again = json.loads((tmp_path / "results" / "ablation_twin_tiny.json").read_text())
     assert again["variants"]["RONIN-lite"]["psnr"] == ronin["psnr"]
+
+
+def test_paired_comparison_calls_small_differences_noise():
+    def entry(values):
+        return {"per_seed": {str(i): {"psnr": v, "psnr_by_type": {"noise": v - 5}}
+                             for i, v in enumerate(values)}}
+
+    ref = entry([25.0, 25.5, 25.2])
+    # the seed moves both variants alike: a consistent +0.1 is a real difference
+    better = ab.paired(entry([25.1, 25.6, 25.3]), ref)
+    assert better["verdict"] == "better" and better["mean"] == pytest.approx(0.1)
+    assert better["std"] == pytest.approx(0.0, abs=1e-9)
+    noisy = ab.paired(entry([25.4, 25.1, 25.3]), ref, key="psnr_by_type.noise")
+    assert noisy["verdict"] == "within seed noise"
+    assert noisy["ci95"][0] < 0 < noisy["ci95"][1]
+    assert ab.paired(entry([24.0, 24.6, 24.1]), ref)["verdict"] == "worse"
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        ab.paired(entry([25.0]), ref)
+
+
+def test_aggregate_and_table():
+    per_seed = {"0": {"psnr": 25.0, "by": {"a": 1.0}}, "1": {"psnr": 26.0, "by": {"a": 3.0}}}
+    agg = ab.aggregate(per_seed)
+    assert agg["psnr"] == {"mean": 25.5, "std": pytest.approx(0.7071, abs=1e-4)}
+    assert agg["by"]["a"]["mean"] == 2.0 and agg["seeds"] == 2
+    results = {"meta": {"group": "cross"}, "variants": {
+        "on": {"per_seed": {"0": {"psnr": 25.0}, "1": {"psnr": 26.0}}},
+        "off": {"per_seed": {"0": {"psnr": 24.0}, "1": {"psnr": 25.5}}}}}
+    table = ab.paired_table(results)
+    assert table.loc["on", "verdict"] == "reference"
+    assert table.loc["off", "diff"] == pytest.approx(-0.75)
+
+
+def test_bad_settings_and_missing_results(tmp_path):
+    with pytest.raises(ValueError, match="unknown ablation settings"):
+        ab.variant_settings({"injection": "all"})
+    assert ab.variant_settings({"prompt": False})["inject"] is None
+    with pytest.raises(FileNotFoundError, match="run_ablations.py --groups cross"):
+        ab.load_results("cross", root=tmp_path)
+    with pytest.raises(ValueError, match="unknown ablation group"):
+        ab.load_results("crosss", root=tmp_path)
+    cfg = ab.variant_config({"lambda_prompt": 0.01}, 2, runs=tmp_path, grounding=tmp_path / "g")
+    assert cfg.run_dir.endswith("seed2") and "lambda_prompt=0.01" in cfg.run_dir
+    assert cfg.grounding_root == str(tmp_path / "g" / "statistics")
