@@ -211,20 +211,31 @@ def paired(variant: Mapping, reference: Mapping, key: str = "psnr") -> dict:
             "ci95": (low, high), "verdict": verdict}
 
 
+def results_name(group: str, profile: str = "tiny") -> str:
+    return f"ablation_{group}_{profile}.json"
+
+
 def results_path(group: str, profile: str = "tiny", root: str | Path = "results") -> Path:
-    return Path(root) / f"ablation_{group}_{profile}.json"
+    return Path(root) / results_name(group, profile)
 
 
-def load_results(group: str, profile: str = "tiny", root: str | Path = "results") -> dict:
-    """A results file written by ``data_scripts/run_ablations.py``, with a clear error when it
+def load_results(group: str, profile: str = "tiny", root: str | Path | None = None) -> dict:
+    """A results file written by ``data_scripts/run_ablations.py``: from ``root`` when given,
+    else the repository's ``results/`` (:mod:`ronin_lite.results`), with a clear error when it
     has not been produced yet."""
+    from .results import load_result
+
     if group not in ALL_GROUPS:
         raise ValueError(f"unknown ablation group {group!r}; choose one of {list(ALL_GROUPS)}")
+    hint = f"run `python data_scripts/run_ablations.py --groups {group} --profile {profile}`"
+    if root is None:
+        try:
+            return load_result(results_name(group, profile))
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f"{exc}; {hint}") from None
     path = results_path(group, profile, root)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: run `python data_scripts/run_ablations.py --groups {group} "
-            f"--profile {profile}` first")
+        raise FileNotFoundError(f"{path} does not exist: {hint} first")
     return json.loads(path.read_text())
 
 
