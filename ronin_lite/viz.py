@@ -184,15 +184,15 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     ax.set_xticks(range(len(col_labels)), col_labels, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
-    lo, hi = image.get_clim()
     text = matrix if annotations is None else np.asarray(annotations)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if np.isnan(matrix[i, j]):
                 continue
-            shade = (matrix[i, j] - lo) / (hi - lo) if hi > lo else 0.0
+            r, g, b, _ = image.cmap(image.norm(matrix[i, j]))  # the cell's own colour
+            light = 0.299 * r + 0.587 * g + 0.114 * b > 0.55  # its luma: works for any map
             ax.text(j, i, fmt.format(text[i, j]), ha="center", va="center", fontsize=7,
-                    color="black" if shade > 0.6 else "white")
+                    color="black" if light else "white")
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:
