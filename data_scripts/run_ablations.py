@@ -14,6 +14,9 @@ command::
 
     python data_scripts/run_ablations.py --groups inject lambda --seeds 0 1 2
     python data_scripts/run_ablations.py --groups grounding cross twin perturb --seeds 0 1 2
+    python data_scripts/run_ablations.py --groups twin --steps 1200   # a longer budget
+
+A budget other than the profile's is written to ``ablation_<group>_<profile>_<steps>steps.json``.
 
 On the course's 2-core CPU a ``tiny`` run (300 steps) takes ~75 s of training plus ~20 s of
 evaluation; two invocations with different groups can run side by side.
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             "test_frames": len(clips) * bench.eval_len, "size": bench.size}
     Path(args.results).mkdir(parents=True, exist_ok=True)
     for group in args.groups:
-        out_file = ab.results_path(group, args.profile, args.results)
+        out_file = ab.results_path(group, args.profile, args.results, steps)
         variants = ab.GROUPS.get(group, {"RONIN-lite": {}})
         results: dict = {"meta": {**meta, "group": group}, "variants": {}}
         if group == "perturb":

@@ -211,15 +211,20 @@ def paired(variant: Mapping, reference: Mapping, key: str = "psnr") -> dict:
             "ci95": (low, high), "verdict": verdict}
 
 
-def results_name(group: str, profile: str = "tiny") -> str:
-    return f"ablation_{group}_{profile}.json"
+def results_name(group: str, profile: str = "tiny", steps: int | None = None) -> str:
+    """``ablation_<group>_<profile>.json``; ``..._<steps>steps.json`` for a budget other than
+    the profile's."""
+    budget = "" if steps is None or steps == get_profile(profile).steps else f"_{steps}steps"
+    return f"ablation_{group}_{profile}{budget}.json"
 
 
-def results_path(group: str, profile: str = "tiny", root: str | Path = "results") -> Path:
-    return Path(root) / results_name(group, profile)
+def results_path(group: str, profile: str = "tiny", root: str | Path = "results",
+                 steps: int | None = None) -> Path:
+    return Path(root) / results_name(group, profile, steps)
 
 
-def load_results(group: str, profile: str = "tiny", root: str | Path | None = None) -> dict:
+def load_results(group: str, profile: str = "tiny", root: str | Path | None = None,
+                 steps: int | None = None) -> dict:
     """A results file written by ``data_scripts/run_ablations.py``: from ``root`` when given,
     else the repository's ``results/`` (:mod:`ronin_lite.results`), with a clear error when it
     has not been produced yet."""
@@ -227,13 +232,14 @@ def load_results(group: str, profile: str = "tiny", root: str | Path | None = No
 
     if group not in ALL_GROUPS:
         raise ValueError(f"unknown ablation group {group!r}; choose one of {list(ALL_GROUPS)}")
-    hint = f"run `python data_scripts/run_ablations.py --groups {group} --profile {profile}`"
+    hint = f"run `python data_scripts/run_ablations.py --groups {group} --profile {profile}" + (
+        f" --steps {steps}`" if steps else "`")
     if root is None:
         try:
-            return load_result(results_name(group, profile))
+            return load_result(results_name(group, profile, steps))
         except FileNotFoundError as exc:
             raise FileNotFoundError(f"{exc}; {hint}") from None
-    path = results_path(group, profile, root)
+    path = results_path(group, profile, root, steps)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: {hint} first")
     return json.loads(path.read_text())

@@ -15,19 +15,19 @@ def test_ablations_write_mean_and_std_over_seeds(tmp_path, capsys):
             "--clips-per-scene", "1", "--runs", str(tmp_path / "runs"), "--grounding",
             str(tmp_path / "grounding"), "--results", str(tmp_path / "results")]
     assert ablations.main(argv) == 0
-    twin = json.loads((tmp_path / "results" / "ablation_twin_tiny.json").read_text())
+    twin = json.loads((tmp_path / "results" / ab.results_name("twin", steps=2)).read_text())
     assert set(twin["variants"]) == {"no prompt", "RONIN-lite"}
     ronin = twin["variants"]["RONIN-lite"]
     assert ronin["seeds"] == 2 and set(ronin["per_seed"]) == {"0", "1"}
     assert ronin["psnr"]["std"] >= 0 and "prompt_type_accuracy" in ronin
     assert "prompt_type_accuracy" not in twin["variants"]["no prompt"]
     assert twin["meta"]["command"].startswith("python data_scripts/run_ablations.py")
-    perturb = json.loads((tmp_path / "results" / "ablation_perturb_tiny.json").read_text())
+    perturb = json.loads((tmp_path / "results" / ab.results_name("perturb", steps=2)).read_text())
     assert set(perturb["variants"]["RONIN-lite"]["psnr_by_sigma"]) == {f"{s:g}" for s in ab.SIGMAS}
     # a second invocation reuses the finished runs (no training: the runs are complete)
     capsys.readouterr()
     assert ablations.main(argv) == 0
-    again = json.loads((tmp_path / "results" / "ablation_twin_tiny.json").read_text())
+    again = json.loads((tmp_path / "results" / ab.results_name("twin", steps=2)).read_text())
     assert again["variants"]["RONIN-lite"]["psnr"] == ronin["psnr"]
 
 
@@ -73,3 +73,7 @@ def test_bad_settings_and_missing_results(tmp_path):
     cfg = ab.variant_config({"lambda_prompt": 0.01}, 2, runs=tmp_path, grounding=tmp_path / "g")
     assert cfg.run_dir.endswith("seed2") and "lambda_prompt=0.01" in cfg.run_dir
     assert cfg.grounding_root == str(tmp_path / "g" / "statistics")
+    assert ab.results_name("twin") == "ablation_twin_tiny.json"
+    assert ab.results_name("twin", steps=1200) == "ablation_twin_tiny_1200steps.json"
+    with pytest.raises(FileNotFoundError, match="--steps 1200"):
+        ab.load_results("twin", root=tmp_path, steps=1200)
