@@ -92,9 +92,12 @@ def variant_config(changes: Mapping, seed: int, profile: str = "tiny",
     variant's settings, so groups that share a variant (the default one) share its runs."""
     settings = variant_settings(changes)
     name = "_".join(f"{k}={v}" for k, v in sorted(settings.items())).replace(":", "-")
+    default_steps = get_profile(profile).steps
+    if steps and steps != default_steps:  # another budget: another run (a fresh schedule)
+        name += f"_steps={steps}"
     grounding = Path(grounding) if grounding is not None else data_root() / "grounding-ablations"
     return TrainConfig(
-        profile=profile, benchmark=benchmark, steps=steps or get_profile(profile).steps,
+        profile=profile, benchmark=benchmark, steps=steps or default_steps,
         seed=seed, run_dir=str(Path(runs) / name / f"seed{seed}"),
         grounding_root=str(grounding / settings["describer"].replace(":", "-")),
         log_every=25, **settings)

@@ -73,6 +73,9 @@ def test_bad_settings_and_missing_results(tmp_path):
     cfg = ab.variant_config({"lambda_prompt": 0.01}, 2, runs=tmp_path, grounding=tmp_path / "g")
     assert cfg.run_dir.endswith("seed2") and "lambda_prompt=0.01" in cfg.run_dir
     assert cfg.grounding_root == str(tmp_path / "g" / "statistics")
+    assert "steps=" not in cfg.run_dir
+    assert ab.variant_config({}, 0, steps=1200, runs=tmp_path).run_dir.endswith(
+        "_steps=1200/seed0")  # another budget never resumes the default one's run
     assert ab.results_name("twin") == "ablation_twin_tiny.json"
     assert ab.results_name("twin", steps=1200) == "ablation_twin_tiny_1200steps.json"
     with pytest.raises(FileNotFoundError, match="--steps 1200"):
