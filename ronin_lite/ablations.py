@@ -248,6 +248,19 @@ def load_results(group: str, profile: str = "tiny", root: str | Path | None = No
     return json.loads(path.read_text())
 
 
+def variant_order(results: Mapping) -> list[str]:
+    """The variants of a results file in their group's order (:data:`GROUPS`; the file's JSON
+    keys are sorted), any unknown ones after them."""
+    known = list(GROUPS.get(results["meta"]["group"], {}))
+    present = list(results["variants"])
+    return [v for v in known if v in present] + [v for v in present if v not in known]
+
+
+def sigma_order(curve: Mapping[str, object]) -> list[str]:
+    """The sigma keys of a ``psnr_by_sigma`` mapping in increasing order."""
+    return sorted(curve, key=float)
+
+
 def paired_table(results: Mapping, key: str = "psnr", reference: str | None = None):
     """A pandas table of a group: mean +- std over seeds of ``key`` per variant, and the paired
     difference to the group's reference variant with its verdict."""
@@ -258,7 +271,8 @@ def paired_table(results: Mapping, key: str = "psnr", reference: str | None = No
     variants = results["variants"]
     ref = variants[reference]
     rows = {}
-    for label, entry in variants.items():
+    for label in variant_order(results):
+        entry = variants[label]
         values = np.array([_lookup(r, key) for r in entry["per_seed"].values()])
         row = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1 else 0.0,
                "seeds": len(values)}

@@ -54,10 +54,13 @@ def test_aggregate_and_table():
     agg = ab.aggregate(per_seed)
     assert agg["psnr"] == {"mean": 25.5, "std": pytest.approx(0.7071, abs=1e-4)}
     assert agg["by"]["a"]["mean"] == 2.0 and agg["seeds"] == 2
-    results = {"meta": {"group": "cross"}, "variants": {
-        "on": {"per_seed": {"0": {"psnr": 25.0}, "1": {"psnr": 26.0}}},
-        "off": {"per_seed": {"0": {"psnr": 24.0}, "1": {"psnr": 25.5}}}}}
+    results = {"meta": {"group": "cross"}, "variants": {  # sorted, as JSON files keep them
+        "off": {"per_seed": {"0": {"psnr": 24.0}, "1": {"psnr": 25.5}}},
+        "on": {"per_seed": {"0": {"psnr": 25.0}, "1": {"psnr": 26.0}}}}}
+    assert ab.variant_order(results) == ["on", "off"]  # the group's own order
+    assert ab.sigma_order({"16": 0, "2": 0, "0": 0}) == ["0", "2", "16"]
     table = ab.paired_table(results)
+    assert list(table.index) == ["on", "off"]
     assert table.loc["on", "verdict"] == "reference"
     assert table.loc["off", "diff"] == pytest.approx(-0.75)
 
@@ -80,3 +83,13 @@ def test_bad_settings_and_missing_results(tmp_path):
     assert ab.results_name("twin", steps=1200) == "ablation_twin_tiny_1200steps.json"
     with pytest.raises(FileNotFoundError, match="--steps 1200"):
         ab.load_results("twin", root=tmp_path, steps=1200)
+
+
+def test_results_tables_prints_every_shipped_group(capsys):
+    tables = load_script("results_tables")
+    assert tables.main([]) == 0
+    out = capsys.readouterr().out
+    for group in ab.ALL_GROUPS:
+        assert f"**{group}**" in out
+    assert "| last2 | " in out and "default" in out and "σ / prompt spread" in out
+    assert tables.main(["--groups", "twin", "--steps", "7"]) == 2
