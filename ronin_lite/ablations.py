@@ -20,9 +20,10 @@ Each *group* trains variants that differ from :data:`DEFAULT` in one setting:
 ``perturb``     Gaussian noise of growing sigma (in units of the prompts' spread) on the
                 default variant's prompts at inference (no training of its own)
 
-**Reading a result.** Variants trained with the same seed share their initialisation (when
-the architecture is the same) and their data order, so the seed's effect is largely common to
-them. :func:`paired` compares a variant with a reference seed by seed and gives the mean
+**Reading a result.** Every variant trains on the same clips in the same order (the
+benchmark's ``data_seed``); the training ``seed`` sets the initialisation (identical across
+variants of one architecture) and each clip's symmetry, so the seed's effect is largely common
+to the variants of one seed. :func:`paired` compares a variant with a reference seed by seed and gives the mean
 difference, its standard deviation and a 95 % t-interval; a difference whose interval contains
 0 is reported as *within seed noise*, not as a win or a loss.
 
