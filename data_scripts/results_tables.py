@@ -18,34 +18,29 @@ from ronin_lite import ablations as ab
 
 
 def group_table(results: dict) -> str:
-    group = results["meta"]["group"]
-    reference = results["variants"][ab.REFERENCE[group]]
+    table = ab.paired_table(results)
     lines = ["| variant | PSNR (dB) | vs default (paired) | 95 % interval | verdict | type named |",
              "|---|---:|---:|---:|---|---:|"]
-    for label in ab.variant_order(results):
-        entry = results["variants"][label]
-        psnr = f"{entry['psnr']['mean']:.2f} ± {entry['psnr']['std']:.2f}"
-        if label == ab.REFERENCE[group]:
+    for label, row in table.iterrows():
+        psnr = f"{row['mean']:.2f} ± {row['std']:.2f}"
+        if row["verdict"] == "reference":
             diff, ci, verdict = "default", "", ""
         else:
-            p = ab.paired(entry, reference)
-            diff, ci, verdict = (f"{p['mean']:+.2f}", f"{p['ci95'][0]:+.2f} .. {p['ci95'][1]:+.2f}",
-                                 p["verdict"])
-        named = entry.get("prompt_type_accuracy")
+            diff, ci, verdict = (f"{row['diff']:+.2f}",
+                                 f"{row['ci95 low']:+.2f} .. {row['ci95 high']:+.2f}",
+                                 row["verdict"])
+        named = results["variants"][label].get("prompt_type_accuracy")
         named = f"{100 * named['mean']:.0f} ± {100 * named['std']:.0f} %" if named else "–"
         lines.append(f"| {label} | {psnr} | {diff} | {ci} | {verdict} | {named} |")
     return "\n".join(lines)
 
 
 def perturb_table(results: dict) -> str:
-    entry = results["variants"]["RONIN-lite"]
-    sigmas = ab.sigma_order(entry["psnr_by_sigma"])
-    drops = [sum(r["psnr_by_sigma"][s] - r["psnr_by_sigma"]["0"]
-                 for r in entry["per_seed"].values()) / len(entry["per_seed"]) for s in sigmas]
-    return "\n".join(["| σ / prompt spread | " + " | ".join(sigmas) + " |",
-                      "|---|" + "---:|" * len(sigmas),
+    drops = ab.perturbation_drop(results["variants"]["RONIN-lite"])
+    return "\n".join(["| σ / prompt spread | " + " | ".join(drops) + " |",
+                      "|---|" + "---:|" * len(drops),
                       "| PSNR change (dB, mean over seeds) | " + " | ".join(
-                          f"{d:+.2f}" for d in drops) + " |"])
+                          f"{d:+.2f}" for d in drops.values()) + " |"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 
 from ronin_lite import ablations as ab
-from ronin_lite.config import data_root, get_profile
+from ronin_lite.config import get_profile
 from ronin_lite.io import write_json_atomic
 from ronin_lite.train import train
 
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="default: the profile's")
     p.add_argument("--clips-per-scene", type=int, default=16)
     p.add_argument("--runs", default="runs/ablations")
-    p.add_argument("--grounding", default=str(data_root() / "grounding-ablations"))
+    p.add_argument("--grounding", default=None,
+                   help="grounding caches (default: <data root>/grounding-ablations)")
     p.add_argument("--results", default="results")
     args = p.parse_args(argv)
     steps = args.steps or get_profile(args.profile).steps

@@ -256,12 +256,11 @@ print(groups["twin"]["meta"]["command"])
 def seed_plot(ax, results, key="psnr", title=None, ylabel="test PSNR (dB)"):
     """Each seed as a line through the variants, and the mean +- std over seeds."""
     labels = ablations.variant_order(results)
-    seeds = sorted(next(iter(results["variants"].values()))["per_seed"], key=int)
-    for s in seeds:
-        ys = [ablations._lookup(results["variants"][v]["per_seed"][s], key) for v in labels]
+    by_seed = pd.DataFrame({v: ablations.seed_values(results["variants"][v], key)
+                            for v in labels})  # rows: seeds, columns: variants
+    for s, ys in by_seed.iterrows():
         ax.plot(labels, ys, marker="o", ms=3, lw=0.8, alpha=0.6, label=f"seed {s}")
-    values = np.array([[ablations._lookup(results["variants"][v]["per_seed"][s], key)
-                        for s in seeds] for v in labels])
+    values = by_seed.to_numpy().T  # (variants, seeds)
     ax.errorbar(labels, values.mean(1), yerr=values.std(1, ddof=1), color="black", capsize=3,
                 lw=1.5, marker="s", ms=4, label="mean ± std")
     ax.set_title(title or results["meta"]["group"], fontsize=9)
@@ -357,8 +356,7 @@ budget.round(2).T
 # %%
 perturb = groups["perturb"]["variants"]["RONIN-lite"]
 sigmas = ablations.sigma_order(perturb["psnr_by_sigma"])
-drop = {s: np.mean([r["psnr_by_sigma"][s] - r["psnr_by_sigma"]["0"]
-                    for r in perturb["per_seed"].values()]) for s in sigmas}
+drop = ablations.perturbation_drop(perturb)
 curve = pd.DataFrame({"mean": [perturb["psnr_by_sigma"][s]["mean"] for s in sigmas],
                       "std": [perturb["psnr_by_sigma"][s]["std"] for s in sigmas],
                       "drop (paired)": [drop[s] for s in sigmas]}, index=sigmas)

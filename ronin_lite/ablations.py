@@ -185,28 +185,35 @@ def aggregate(per_seed: Mapping[str, dict]) -> dict:
     return out
 
 
-def _lookup(result: Mapping, key: str) -> float:
-    value = result
-    for part in key.split("."):
-        value = value[part]
-    return float(value)
+def seed_values(entry: Mapping, key: str = "psnr") -> dict[str, float]:
+    """Seed -> value of ``key`` for one entry of a results file's ``variants``, in seed order.
+
+    ``key`` is a dotted path into the per-seed results (``"psnr"``,
+    ``"psnr_by_type.noise"``, ``"psnr_by_sigma.16"``).
+    """
+    out = {}
+    for seed in sorted(entry["per_seed"], key=int):
+        value = entry["per_seed"][seed]
+        for part in key.split("."):
+            value = value[part]
+        out[seed] = float(value)
+    return out
 
 
 def paired(variant: Mapping, reference: Mapping, key: str = "psnr") -> dict:
     """``variant - reference`` seed by seed, for two entries of a results file's ``variants``.
 
-    ``key`` is a dotted path into the per-seed results (``"psnr"``,
-    ``"psnr_by_type.noise"``, ``"psnr_by_sigma.16"``). Returns the differences, their mean,
+    ``key`` as in :func:`seed_values`. Returns the differences, their mean,
     standard deviation, a 95 % t-interval for the mean and a ``verdict``: ``"better"`` or
     ``"worse"`` when the interval excludes 0, else ``"within seed noise"``.
     """
     from scipy import stats
 
-    seeds = sorted(set(variant["per_seed"]) & set(reference["per_seed"]), key=int)
+    a, b = seed_values(variant, key), seed_values(reference, key)
+    seeds = [s for s in a if s in b]
     if len(seeds) < 2:
         raise ValueError(f"need at least 2 seeds in common to compare, got {seeds}")
-    diffs = np.array([_lookup(variant["per_seed"][s], key) - _lookup(reference["per_seed"][s], key)
-                      for s in seeds])
+    diffs = np.array([a[s] - b[s] for s in seeds])
     mean, std = float(diffs.mean()), float(diffs.std(ddof=1))
     half = float(stats.t.ppf(0.975, len(diffs) - 1) * std / np.sqrt(len(diffs)))
     low, high = mean - half, mean + half
@@ -262,6 +269,15 @@ def sigma_order(curve: Mapping[str, object]) -> list[str]:
     return sorted(curve, key=float)
 
 
+def perturbation_drop(entry: Mapping) -> dict[str, float]:
+    """For the ``perturb`` group's entry: sigma -> PSNR change against sigma = 0, mean over
+    seeds of each seed's own change (sigmas in increasing order)."""
+    clean = seed_values(entry, "psnr_by_sigma.0")
+    return {s: float(np.mean([v - clean[seed] for seed, v in
+                              seed_values(entry, f"psnr_by_sigma.{s}").items()]))
+            for s in sigma_order(entry["psnr_by_sigma"])}
+
+
 def paired_table(results: Mapping, key: str = "psnr", reference: str | None = None):
     """A pandas table of a group: mean +- std over seeds of ``key`` per variant, and the paired
     difference to the group's reference variant with its verdict."""
@@ -274,7 +290,7 @@ def paired_table(results: Mapping, key: str = "psnr", reference: str | None = No
     rows = {}
     for label in variant_order(results):
         entry = variants[label]
-        values = np.array([_lookup(r, key) for r in entry["per_seed"].values()])
+        values = np.array(list(seed_values(entry, key).values()))
         row = {"mean": values.mean(), "std": values.std(ddof=1) if len(values) > 1 else 0.0,
                "seeds": len(values)}
         if label != reference:

@@ -211,7 +211,9 @@ def available_pretrained() -> list[str]:
 def pretrained_cache() -> Path:
     """Where downloaded checkpoints are kept: ``$RONIN_CACHE/checkpoints`` (default
     ``~/.cache/ronin-lite/checkpoints``)."""
-    return Path(os.environ.get("RONIN_CACHE", "~/.cache/ronin-lite")).expanduser() / "checkpoints"
+    from .config import cache_root
+
+    return cache_root() / "checkpoints"
 
 
 def _manifest_digest(folder: Path) -> str | None:

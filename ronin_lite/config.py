@@ -179,6 +179,12 @@ def seed_everything(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def cache_root() -> Path:
+    """Where downloads of an install without the repository go (shipped checkpoints,
+    results files): ``RONIN_CACHE`` if set, else ``~/.cache/ronin-lite``."""
+    return Path(os.environ.get("RONIN_CACHE", "~/.cache/ronin-lite")).expanduser()
+
+
 def data_root() -> Path:
     """Where benchmarks, fetched data sets and grounding caches go.
 

@@ -20,7 +20,9 @@ RESULTS_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0/re
 
 
 def results_cache() -> Path:
-    return Path(os.environ.get("RONIN_CACHE", "~/.cache/ronin-lite")).expanduser() / "results"
+    from .config import cache_root
+
+    return cache_root() / "results"
 
 
 def result_path(name: str, url: str | None = None) -> Path:

@@ -49,6 +49,14 @@ def test_paired_comparison_calls_small_differences_noise():
         ab.paired(entry([25.0]), ref)
 
 
+def test_seed_values_and_perturbation_drop():
+    entry = {"per_seed": {"10": {"psnr_by_sigma": {"0": 25.0, "16": 24.0, "2": 25.0}},
+                          "2": {"psnr_by_sigma": {"0": 26.0, "16": 24.0, "2": 25.5}}}}
+    assert list(ab.seed_values(entry, "psnr_by_sigma.16")) == ["2", "10"]  # numeric order
+    entry["psnr_by_sigma"] = {"0": {}, "16": {}, "2": {}}
+    assert ab.perturbation_drop(entry) == {"0": 0.0, "2": -0.25, "16": -1.5}
+
+
 def test_aggregate_and_table():
     per_seed = {"0": {"psnr": 25.0, "by": {"a": 1.0}}, "1": {"psnr": 26.0, "by": {"a": 3.0}}}
     agg = ab.aggregate(per_seed)
