@@ -11,7 +11,7 @@ before the next one is read. Nothing grows with the video's length: a 500-frame 
 the memory of a 50-frame one (``data_scripts/bench_infer.py`` measures it).
 
 **Inputs.** Any container and codec PyAV (FFmpeg) decodes, or a folder of images (PNG, JPEG,
-BMP, TIFF, WebP; sorted by name). Grey-level frames are repeated to three channels and an
+BMP, TIFF, WebP; in natural order: f2.png before f10.png). Grey-level frames are repeated to three channels and an
 alpha channel is dropped (documented handling, printed once). Frames of any size from
 :data:`MIN_SIDE` pixels up; the network pads internally and crops back.
 
@@ -43,8 +43,10 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from .data.scenes import IMAGE_EXTENSIONS as IMAGE_SUFFIXES
+from .data.scenes import visible_files
+
 MIN_SIDE = 16
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
 DEFAULT_FPS = 25.0
 
@@ -97,7 +99,9 @@ def _to_rgb(frame: np.ndarray, notes: set) -> np.ndarray:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    # natural order (f2.png before f10.png, as FFmpeg's %d.png writes them): the causal history
+    # must see the frames in time order
+    files = visible_files(folder, IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"{folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}): "
                          "nothing to restore")

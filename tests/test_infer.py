@@ -148,3 +148,14 @@ def test_cli(model, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert infer.main(["restore", str(src), str(tmp_path / "p.mp4"), "--checkpoint",
                        "no-such-model", "--quiet"]) == 2
+
+
+def test_frame_folders_are_read_in_natural_order(tmp_path):
+    """FFmpeg's %d.png writes f1, f2, ..., f10: the causal history must see f2 before f10."""
+    src = tmp_path / "frames"
+    src.mkdir()
+    for i in (1, 2, 10, 11, 3):
+        Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(src / f"f{i}.png")
+    (src / ".hidden.png").write_bytes(b"not an image")
+    frames, _ = infer.read_frames(src)
+    assert [int(f[0, 0, 0]) for f in frames] == [1, 2, 3, 10, 11]

@@ -160,16 +160,18 @@ def get_scene(name: str) -> Scene:
 # ---------------------------------------------------------------------------------------------
 # A user's folder: images, video files, sub-folders of frames
 # ---------------------------------------------------------------------------------------------
-def _natural_key(path: Path) -> list:
+def natural_key(path: Path) -> list:
     """Sort key that puts frame_2 before frame_10."""
     return [int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", path.name)]
 
 
-def _visible_files(folder: Path, extensions: Sequence[str]) -> list[Path]:
+def visible_files(folder: Path, extensions: Sequence[str]) -> list[Path]:
+    """The files of ``folder`` with one of ``extensions`` (hidden files skipped), in natural
+    order: the one rule for frame folders, here and in :mod:`ronin_lite.infer`."""
     return sorted(
         (p for p in folder.iterdir()
          if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions),
-        key=_natural_key,
+        key=natural_key,
     )
 
 
@@ -299,15 +301,15 @@ def folder_scenes(path: str | os.PathLike, max_frames: int | None = None,
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1 or None, got {max_frames}")
     scenes: list[Scene] = []
-    for image in _visible_files(folder, IMAGE_EXTENSIONS):
+    for image in visible_files(folder, IMAGE_EXTENSIONS):
         scenes.append(Scene(image.stem, source or "folder", "image",
                             functools.partial(_image_reader, image), 1, str(image)))
-    for video in _visible_files(folder, VIDEO_EXTENSIONS):
+    for video in visible_files(folder, VIDEO_EXTENSIONS):
         scenes.append(_video_scene(video, source or "video", max_frames))
     subfolders = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                        key=_natural_key)
+                        key=natural_key)
     for sub in subfolders:
-        files = tuple(_visible_files(sub, IMAGE_EXTENSIONS))[:max_frames]
+        files = tuple(visible_files(sub, IMAGE_EXTENSIONS))[:max_frames]
         if files:
             scenes.append(Scene(sub.name, source or "folder", "video",
                                 functools.partial(_frames_reader, files), len(files), str(sub)))
@@ -317,7 +319,7 @@ def folder_scenes(path: str | os.PathLike, max_frames: int | None = None,
             f"({', '.join(IMAGE_EXTENSIONS)}), videos ({', '.join(VIDEO_EXTENSIONS)}) and "
             "sub-folders of images (one sequence each)"
         )
-    return _unique_names(sorted(scenes, key=lambda s: _natural_key(Path(s.path or s.name))))
+    return _unique_names(sorted(scenes, key=lambda s: natural_key(Path(s.path or s.name))))
 
 
 def scenes_from(source: str | os.PathLike, max_frames: int | None = None) -> list[Scene]:
