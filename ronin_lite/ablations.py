@@ -127,8 +127,8 @@ def naming_prototypes(encoder=None, phrasings: int = 24):
 def evaluate_variant(model, clips, prototypes=None, keys=None) -> dict:
     """Mean PSNR / SSIM over ``clips``, PSNR per degradation type and, for a network with a
     prompt generator and given prototypes, the share of frames whose prompt names the right
-    degradation type (nearest description, :mod:`ronin_lite.analysis`)."""
-    model.eval()
+    degradation type (nearest description, :mod:`ronin_lite.analysis`). The network runs in
+    eval mode and is left in the mode it came in."""
     tasks = [ev.clip_task(c) for c in clips]
     outs = [ev.restore_frames(model, c.degraded) for c in clips]
     rows = [ev.score_clip(r, c) for (r, _), c in zip(outs, clips)]
@@ -152,7 +152,6 @@ def perturbation(model, clips, sigmas: Sequence[float] = SIGMAS, seed: int = 0) 
     ``spread`` is the standard deviation of all the prompts' values over ``clips`` (normalised
     prompt space), so sigma = 1 is noise as large as the prompts' own variation.
     """
-    model.eval()
     if model.generator is None:
         raise ValueError("perturbation needs a network with a prompt generator")
     outs = [ev.restore_frames(model, c.degraded) for c in clips]

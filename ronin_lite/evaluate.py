@@ -31,6 +31,7 @@ Command line (any checkpoint folder or shipped name, any benchmark split)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections import Counter, defaultdict
@@ -158,6 +159,18 @@ def markdown_table(summaries: dict[str, dict[str, dict]], metric: str = "psnr",
 # ---------------------------------------------------------------------------------------------
 # Networks as restorers
 # ---------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def evaluating(model):
+    """``model`` in eval mode for the block, then back in the mode the caller had it in (a
+    training loop that evaluates on the side keeps training with dropout/statistics as set)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def restore_frames(model, clip: np.ndarray, prompts: torch.Tensor | None = None,
                    device: torch.device | str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -168,30 +181,33 @@ def restore_frames(model, clip: np.ndarray, prompts: torch.Tensor | None = None,
     space, replace the generated prompts. Returns the restored clip (clipped to [0, 1]) and the
     prompts used ``(T, prompt_dim)`` (None for a network without a prompt path).
     """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    frames = to_torch_clip(check_clip(clip)).to(device)  # (T, 3, H, W)
+    param = next(model.parameters())
+    device = torch.device(device) if device is not None else param.device
+    # frames and prompts in the network's own dtype (a bf16 network gets bf16 inputs)
+    frames = to_torch_clip(check_clip(clip)).to(device, param.dtype)  # (T, 3, H, W)
     if prompts is not None:
         if prompts.ndim != 2 or prompts.shape[0] not in (1, len(frames)):
             raise ValueError(f"prompts must be shaped ({len(frames)} or 1, D), got "
                              f"{tuple(prompts.shape)}")
-        prompts = prompts.to(device, torch.float32)
+        prompts = prompts.to(device, param.dtype)
     state, restored, used = None, [], []
-    for t in range(len(frames)):
-        p = None if prompts is None else prompts[min(t, len(prompts) - 1)][None]
-        out = model(frames[t:t + 1], state, p)  # (1, 3, H, W)
-        state = out.state
-        restored.append(out.restored.clamp(0, 1))
-        if out.prompt is not None:
-            used.append(out.prompt[0])
+    with evaluating(model):
+        for t in range(len(frames)):
+            p = None if prompts is None else prompts[min(t, len(prompts) - 1)][None]
+            out = model(frames[t:t + 1], state, p)  # (1, 3, H, W)
+            state = out.state
+            restored.append(out.restored.clamp(0, 1))
+            if out.prompt is not None:
+                used.append(out.prompt[0])
     restored_np = to_numpy_clip(torch.cat(restored).float().cpu())
     return restored_np, (torch.stack(used).float().cpu().numpy() if used else None)
 
 
 def model_restorer(model, device: torch.device | str | None = None,
                    prompts: Callable[[np.ndarray], torch.Tensor] | None = None) -> Restorer:
-    """Wrap a network as a :data:`Restorer` (eval mode, no gradients). ``prompts``: a function
-    from the degraded clip to the external prompts to use (see :func:`restore_frames`)."""
-    model.eval()
+    """Wrap a network as a :data:`Restorer` (run in eval mode, no gradients; the caller's
+    mode is left as it was). ``prompts``: a function from the degraded clip to the external
+    prompts to use (see :func:`restore_frames`)."""
 
     def restore(clip: np.ndarray) -> np.ndarray:
         return restore_frames(model, clip, None if prompts is None else prompts(clip), device)[0]

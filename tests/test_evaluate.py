@@ -146,3 +146,31 @@ def test_nearest_description_names_its_own_prototypes():
     assert acc == {"type": 1.0, "severity": 1.0, "both": 1.0}
     with pytest.raises(ValueError, match="phrasings"):
         analysis.description_prototypes(enc, ["noise"], phrasings=0)
+
+
+def test_evaluating_a_network_leaves_it_in_the_mode_it_came_in(clips):
+    """A training loop that scores its network on the side must keep training in train mode."""
+    from ronin_lite import ablations
+
+    torch.manual_seed(0)
+    net = RoninLite(RoninConfig("tiny")).train()
+    ev.restore_frames(net, clips[0].degraded)
+    assert net.training
+    ev.model_restorer(net)(clips[0].degraded)
+    assert net.training
+    ablations.evaluate_variant(net, clips[:1])
+    assert net.training
+    net.eval()
+    ev.restore_frames(net, clips[0].degraded)
+    assert not net.training
+
+
+def test_a_bf16_network_restores_in_bf16(clips):
+    torch.manual_seed(0)
+    net = RoninLite(RoninConfig("tiny")).to(torch.bfloat16)
+    restored, prompts = ev.restore_frames(net, clips[0].degraded,
+                                          torch.zeros(1, net.config.prompt_dim))
+    ref, _ = ev.restore_frames(net.float(), clips[0].degraded,
+                               torch.zeros(1, net.config.prompt_dim))
+    assert restored.dtype == np.float32 and np.isfinite(restored).all()
+    assert np.abs(restored - ref).mean() < 0.02
