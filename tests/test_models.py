@@ -289,3 +289,16 @@ def test_macs_per_frame_counts_the_history_and_parameters_are_counted():
     assert count_parameters(make_model()) > count_parameters(
         make_model(CONFIG.replace(history=False))
     )
+
+
+def test_layernorm_statistics_are_fp32_for_bf16_features():
+    """Features of magnitude 100 varying by 0.1: statistics taken in bf16 (a step of 0.5 at
+    100) would return noise; in fp32 the bf16 output matches the fp32 one to bf16 precision."""
+    from ronin_lite.models.blocks import LayerNorm2d
+
+    ln = LayerNorm2d(16)
+    x = (100 + 0.1 * torch.randn(2, 16, 4, 4, generator=torch.Generator().manual_seed(0)))
+    xb = x.bfloat16()
+    out = ln(xb)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), ln(xb.float()), atol=0.05, rtol=0.02)

@@ -50,9 +50,14 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
-        mean = x.mean(1, keepdim=True)  # (B, 1, H, W)
-        var = (x - mean).pow(2).mean(1, keepdim=True)  # biased variance, as nn.LayerNorm
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+        # statistics in fp32 even when the features are bf16/fp16 (autocast): a mean and a
+        # variance taken in bf16 lose everything below 1/128 of the features' magnitude. For
+        # fp32 features every cast below is a no-op (the same bits as before).
+        x32 = x.float()
+        mean = x32.mean(1, keepdim=True)  # (B, 1, H, W)
+        var = (x32 - mean).pow(2).mean(1, keepdim=True)  # biased variance, as nn.LayerNorm
+        out = (x32 - mean) / torch.sqrt(var + self.eps) * self.weight.float() + self.bias.float()
+        return out.to(x.dtype)
 
 
 class ReducedAttention(nn.Module):
