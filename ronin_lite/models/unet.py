@@ -402,7 +402,10 @@ class StreamingUNet(nn.Module):
         return dataclasses.replace(state, frames_seen=state.frames_seen + 1, caches=caches)
 
     # --- input checks ----------------------------------------------------------------------
-    def _check_frame(self, frame: object) -> Tensor:
+    def _check_frame(self, frame: object, values: bool = True) -> Tensor:
+        """Type, shape and dtype always (no device sync); with ``values`` also NaN/Inf and the
+        [0, 1] range, which read the frame back to the host (three syncs on a GPU): the
+        encoder asks for those at the start of a stream only, not on every frame of it."""
         hint = "use ronin_lite.data.to_torch_clip(clip) -> (T, 3, H, W), then clip[t : t + 1]"
         if not isinstance(frame, Tensor):
             raise TypeError(
@@ -423,6 +426,8 @@ class StreamingUNet(nn.Module):
                 f"frame is {_describe(frame)} but the model is {model_dtype}: "
                 f"use frame.to({dtype}) (or convert the model)"
             )
+        if not values:
+            return frame
         if not bool(torch.isfinite(frame).all()):
             raise ValueError("frame contains NaN or Inf values; clean or clip the input first")
         lo, hi = float(frame.min()), float(frame.max())
@@ -455,7 +460,8 @@ class StreamingUNet(nn.Module):
     # --- the network -----------------------------------------------------------------------
     def encode(self, frame: Tensor, state: StreamState | None = None) -> Encoded:
         """Encoder and latent level for one frame ``(B, 3, H, W)``; see :class:`Encoded`."""
-        frame = self._check_frame(frame)
+        # values (NaN, range) are checked where a stream starts: the entry point of a video
+        frame = self._check_frame(frame, values=state is None)
         b, _, h, w = frame.shape
         if state is None:
             state = self.init_state(b, h, w, frame.device, frame.dtype)
