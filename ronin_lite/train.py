@@ -54,8 +54,11 @@ Departures, and why:
 same clip; step ``s`` uses items ``[s B, (s + 1) B)`` (``B = batch``, the global batch), each once.
 Nothing random is drawn at run time: weights are initialised from ``seed``, clips and their
 augmentation are functions of their index. So a run is reproducible, and a resumed run
-continues exactly as an uninterrupted one (weights, AdamW moments, step counter, loss-window
-accumulators and torch's RNG state are restored; tested).
+continues as an uninterrupted one (weights, AdamW moments, step counter, loss-window
+accumulators and torch's RNG state are restored): bit for bit on a CPU (tested); on a GPU the
+same computation up to the last bits, since cuDNN's fastest kernels are not deterministic. The
+run's numerics (device type, bf16 autocast) are part of its identity: a CPU run is not
+continued on a GPU in bf16 (refused, with the flag that continues it as it was).
 
 **Run folder.** ``run.json`` (the config; another config in the same folder is refused, the same
 config resumes), ``log.jsonl`` (one line per ``log_every`` steps: step, loss, l1, prompt_loss,
@@ -210,9 +213,19 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def identity(self) -> dict:
-        """The fields that decide what a run computes (two runs with equal identity are one)."""
-        return {k: v for k, v in self.to_dict().items() if k not in NOT_IDENTITY}
+    def numerics(self, device: str | torch.device | None = None) -> str:
+        """How the run computes: ``"cpu fp32"``, ``"cuda fp32"`` or ``"cuda bf16 autocast"``
+        (``device``: the resolved device; default: the one this config picks)."""
+        kind = torch.device(device).type if device is not None else pick_device(self.device).type
+        return f"{kind} bf16 autocast" if kind == "cuda" and self.amp else f"{kind} fp32"
+
+    def identity(self, device: str | torch.device | None = None) -> dict:
+        """The fields that decide what a run computes (two runs with equal identity are one),
+        with the numerics of the device it runs on: a CPU run resumed on a GPU would go on in
+        bf16, so it is refused rather than continued silently in other arithmetic."""
+        out = {k: v for k, v in self.to_dict().items() if k not in NOT_IDENTITY}
+        out["numerics"] = self.numerics(device)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,19 +440,23 @@ class ClipLoss(nn.Module):
 # ---------------------------------------------------------------------------------------------
 # Run folder: identity, trainer state, checkpoints
 # ---------------------------------------------------------------------------------------------
-def _check_run_dir(config: TrainConfig) -> Path:
+def _check_run_dir(config: TrainConfig, device: torch.device) -> Path:
     """Refuse a folder that holds another run, or other files; return the folder."""
     run_dir = Path(config.run_dir)
     run_file = run_dir / RUN_FILE
     if run_file.exists():
         held = json.loads(run_file.read_text())["identity"]
-        ours = json.loads(json.dumps(config.identity()))
+        ours = json.loads(json.dumps(config.identity(device)))
+        held.setdefault("numerics", "cpu fp32")  # runs written before it was recorded: CPU
         differs = {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
                    if held.get(k) != ours.get(k)}
         if differs:
             listing = ", ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in differs.items())
+            hint = ""
+            if "numerics" in differs:
+                hint = f" (to continue it as it was computed: --device {held['numerics'].split()[0]})"
             raise ValueError(
-                f"the run folder {run_dir} holds another run ({listing}); use another "
+                f"the run folder {run_dir} holds another run ({listing}){hint}; use another "
                 "--run-dir, or delete that folder to start over"
             )
         return run_dir
@@ -585,12 +602,12 @@ def train(config: TrainConfig, ground: bool = False, progress: bool = True,
 def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | None, rank: int,
            world: int, device: torch.device) -> TrainResult:
     # every process checks the folder before any writes to it, so all of them agree
-    run_dir = _check_run_dir(config)
+    run_dir = _check_run_dir(config, device)
     if world > 1:
         dist.barrier()
     if rank == 0 and not (run_dir / RUN_FILE).exists():
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / RUN_FILE, {"format": 1, "identity": config.identity(),
+        write_json_atomic(run_dir / RUN_FILE, {"format": 1, "identity": config.identity(device),
                                                "config": config.to_dict()})
     targets = prepare_targets(config, ground, world > 1, progress and rank == 0) \
         if config.needs_targets else None

@@ -388,3 +388,20 @@ def test_shipped_checkpoints_match_the_embedded_manifest_digests():
         model = ck.load_pretrained(name)
         assert (model.generator is None) == name.endswith("noprompt")
         assert sum(f.stat().st_size for f in folder.iterdir()) < 20e6
+
+
+def test_a_run_resumed_on_other_numerics_is_refused(straight):
+    """A CPU run continued on a GPU would go on in bf16 autocast: refused, with the flags that
+    continue it as it was computed."""
+    cfg, _ = straight
+    assert cfg.identity("cpu")["numerics"] == "cpu fp32"
+    assert cfg.identity("cuda")["numerics"] == "cuda bf16 autocast"
+    assert TrainConfig(**{**cfg.to_dict(), "amp": False}).identity("cuda")["numerics"] == \
+        "cuda fp32"
+    from ronin_lite.train import _check_run_dir
+
+    with pytest.raises(ValueError, match=r"numerics: 'cpu fp32' there, 'cuda bf16 autocast' "
+                                         r"here\) \(to continue it as it was computed: --device "
+                                         r"cpu\)"):
+        _check_run_dir(cfg, torch.device("cuda"))
+    assert _check_run_dir(cfg, torch.device("cpu")) == Path(cfg.run_dir)
