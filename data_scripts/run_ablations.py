@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 model = train(cfg, ground=cfg.needs_targets, progress=False).model.eval().cpu()
                 per_seed[str(seed)] = (ab.perturbation(model, clips) if group == "perturb"
                                        else ab.evaluate_variant(model, clips, prototypes, keys))
-            results["variants"][label] = {"changes": changes, "config": cfg.to_dict(),
+            results["variants"][label] = {"changes": changes, "config": cfg.portable_dict(),
                                           "per_seed": per_seed, **ab.aggregate(per_seed)}
             write_json_atomic(out_file, results)
             summary = results["variants"][label]

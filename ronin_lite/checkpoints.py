@@ -50,8 +50,8 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 PRETRAINED_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0/checkpoints"
 #: SHA-256 of each shipped checkpoint's manifest.json: what a download is checked against.
 PRETRAINED_MANIFESTS: dict[str, str] = {
-    "small-3d-lite": "1b83b9c1cd51b75219b722801180d5499420aca590ffa8a360e3e3e3aa7f1c13",
-    "small-3d-lite-noprompt": "150727112c32c929c9c2ee7184913d132993aebecdc5f1d4f27c797aa71a992e",
+    "small-3d-lite": "100251b3182715a87722766f4531ecbdb30d7d7a6832c3b164d0e034e48ae8f7",
+    "small-3d-lite-noprompt": "55284d8a057940767edd18c36dc3b6909d6f0d92191c3b28c51c7a753c30a171",
 }
 
 

@@ -213,6 +213,16 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def portable_dict(self) -> dict:
+        """:meth:`to_dict` for records that travel (``run.json``, checkpoints, results files):
+        the folders, which only say where things were on the machine that wrote them, as
+        ``$RONIN_DATA/...`` under the data root, relative under the working directory, and
+        otherwise left out (``None``). Nothing that loads a record reads them."""
+        out = self.to_dict()
+        for key in ("grounding_root", "run_dir"):
+            out[key] = portable_path(out[key])
+        return out
+
     def numerics(self, device: str | torch.device | None = None) -> str:
         """How the run computes: ``"cpu fp32"``, ``"cuda fp32"`` or ``"cuda bf16 autocast"``
         (``device``: the resolved device; default: the one this config picks)."""
@@ -226,6 +236,23 @@ class TrainConfig:
         out = {k: v for k, v in self.to_dict().items() if k not in NOT_IDENTITY}
         out["numerics"] = self.numerics(device)
         return out
+
+
+def portable_path(path: str | None) -> str | None:
+    """``path`` as it can travel to another machine: ``$RONIN_DATA/rel`` under the data root,
+    ``rel`` under the working directory, ``None`` elsewhere (:meth:`TrainConfig.portable_dict`)."""
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    for base, prefix in ((data_root(), "$RONIN_DATA"), (Path.cwd(), None)):
+        try:
+            rel = p.resolve().relative_to(base.resolve())
+        except ValueError:
+            continue
+        return f"{prefix}/{rel}" if prefix else str(rel)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +558,7 @@ def _save(run_dir: Path, model: RoninLite, config: TrainConfig, extra: dict,
     """A new checkpoint folder, then ``latest.json`` pointing at it, then older ones removed."""
     step = extra["step"]
     name = f"step-{step:07d}"
-    folder = save_checkpoint(model, run_dir / "checkpoints" / name, config=config.to_dict(),
+    folder = save_checkpoint(model, run_dir / "checkpoints" / name, config=config.portable_dict(),
                              extra=extra, files=files)
     write_json_atomic(run_dir / LATEST_FILE, {"checkpoint": f"checkpoints/{name}", "step": step})
     for old in (run_dir / "checkpoints").iterdir():
@@ -608,7 +635,7 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
     if rank == 0 and not (run_dir / RUN_FILE).exists():
         run_dir.mkdir(parents=True, exist_ok=True)
         write_json_atomic(run_dir / RUN_FILE, {"format": 1, "identity": config.identity(device),
-                                               "config": config.to_dict()})
+                                               "config": config.portable_dict()})
     targets = prepare_targets(config, ground, world > 1, progress and rank == 0) \
         if config.needs_targets else None
 

@@ -405,3 +405,39 @@ def test_a_run_resumed_on_other_numerics_is_refused(straight):
                                          r"cpu\)"):
         _check_run_dir(cfg, torch.device("cuda"))
     assert _check_run_dir(cfg, torch.device("cpu")) == Path(cfg.run_dir)
+
+
+def test_records_that_travel_hold_no_machine_paths(tmp_path, monkeypatch):
+    from ronin_lite.train import portable_path
+
+    monkeypatch.setenv("RONIN_DATA", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    cfg = TrainConfig(profile="tiny", grounding_root=str(tmp_path / "data" / "grounding"),
+                      run_dir=str(tmp_path / "runs" / "a"))
+    record = cfg.portable_dict()
+    assert record["grounding_root"] == "$RONIN_DATA/grounding"
+    assert record["run_dir"] == "runs/a"
+    assert portable_path("/somewhere/else") is None and portable_path("rel/x") == "rel/x"
+    assert {k: v for k, v in record.items() if k not in ("grounding_root", "run_dir")} == \
+        {k: v for k, v in cfg.to_dict().items() if k not in ("grounding_root", "run_dir")}
+
+
+def test_shipped_checkpoints_and_results_hold_no_absolute_paths():
+    root = Path(__file__).resolve().parents[1]
+    files = list((root / "results").glob("*.json")) + list((root / "checkpoints").glob("*/*.json"))
+    assert files
+
+    def strings(x):
+        if isinstance(x, dict):
+            for v in x.values():
+                yield from strings(v)
+        elif isinstance(x, list):
+            for v in x:
+                yield from strings(v)
+        elif isinstance(x, str):
+            yield x
+
+    for f in files:
+        absolute = [s for s in strings(json.loads(f.read_text()))
+                    if s.startswith(("/home/", "/root/", "/work/", "/tmp/", "/Users/", "C:\\"))]
+        assert not absolute, f"{f.name}: {absolute[:3]}"
