@@ -220,7 +220,7 @@ def model_restorer(model, device: torch.device | str | None = None,
 # ---------------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
-    from .data.benchmarks import BENCHMARKS, SPLITS
+    from .data.benchmarks import BENCHMARKS, EVAL_CLIPS_PER_SCENE, EVAL_SIZE, SPLITS
 
     p = argparse.ArgumentParser(prog="python -m ronin_lite.evaluate",
                                 description=__doc__.split("\n\n")[0])
@@ -229,11 +229,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", nargs="*", default=["input"], choices=sorted(BASELINES))
     p.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
     p.add_argument("--split", default="test", choices=list(SPLITS))
-    p.add_argument("--size", type=int, default=None, help="frame size (default: the profile's "
-                   "eval size)")
-    p.add_argument("--clips-per-scene", type=int, default=None)
-    p.add_argument("--seed", type=int, default=None, help="the benchmark's seed")
-    p.add_argument("--profile", default=None, help="tiny | small | full (defaults above)")
+    p.add_argument("--size", type=int, default=None, help="frame size (default: the "
+                   f"benchmark protocol's {EVAL_SIZE} px, or --profile's eval size)")
+    p.add_argument("--clips-per-scene", type=int, default=None, help="default: the benchmark "
+                   f"protocol's {EVAL_CLIPS_PER_SCENE}, or --profile's")
+    p.add_argument("--seed", type=int, default=0, help="the benchmark's seed")
+    p.add_argument("--profile", default=None, help="tiny | small | full: take --size and "
+                   "--clips-per-scene from this profile (never from the machine: the same "
+                   "command scores the same clips everywhere)")
     p.add_argument("--by", nargs="*", default=["task"], help="row keys to group by")
     p.add_argument("--out", default=None, help="JSON results file (written atomically)")
     p.add_argument("--device", default="cpu")
@@ -241,26 +244,38 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def method_names(specs: list[str]) -> list[str]:
+    """A result name per checkpoint: its folder's name, or the whole spec where two folders
+    share a name (``runs/a/seed0`` and ``runs/b/seed0`` must not overwrite each other)."""
+    if len(set(specs)) != len(specs):
+        raise ValueError(f"a checkpoint is given twice: {specs}")
+    base = [Path(s).name for s in specs]
+    return [b if base.count(b) == 1 else str(s) for b, s in zip(base, specs)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from .baselines import baseline_config, get_baseline
     from .checkpoints import load_any
     from .config import get_profile
-    from .data.benchmarks import get_benchmark
+    from .data.benchmarks import EVAL_CLIPS_PER_SCENE, EVAL_SIZE, get_benchmark
     from .io import write_json_atomic
 
     args = _parser().parse_args(argv)
     try:
-        profile = get_profile(args.profile)
-        bench = get_benchmark(args.benchmark, size=args.size or profile.eval_size,
-                              seed=profile.seed if args.seed is None else args.seed,
-                              clips_per_scene=args.clips_per_scene or profile.clips_per_scene)
+        # the protocol's settings, or an explicitly named profile's: never the machine's
+        size, per_scene = EVAL_SIZE, EVAL_CLIPS_PER_SCENE
+        if args.profile is not None:
+            profile = get_profile(args.profile)
+            size, per_scene = profile.eval_size, profile.clips_per_scene
+        bench = get_benchmark(args.benchmark, size=args.size or size, seed=args.seed,
+                              clips_per_scene=args.clips_per_scene or per_scene)
         clips = list(bench.clips(args.split))
         methods: dict[str, tuple[Restorer, dict]] = {
             b: (get_baseline(b), baseline_config(b)) for b in args.baselines}
-        for spec in args.checkpoint:
+        for spec, name in zip(args.checkpoint, method_names(args.checkpoint)):
             model = load_any(spec, args.device)
-            methods[Path(spec).name] = (model_restorer(model, args.device),
-                                        {"checkpoint": spec, **model.config.to_dict()})
+            methods[name] = (model_restorer(model, args.device),
+                             {"checkpoint": spec, **model.config.to_dict()})
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

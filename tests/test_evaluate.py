@@ -174,3 +174,45 @@ def test_a_bf16_network_restores_in_bf16(clips):
                                torch.zeros(1, net.config.prompt_dim))
     assert restored.dtype == np.float32 and np.isfinite(restored).all()
     assert np.abs(restored - ref).mean() < 0.02
+
+
+def test_checkpoints_sharing_a_folder_name_keep_their_own_results():
+    assert ev.method_names(["runs/a/seed0", "runs/b/seed0", "small-3d-lite"]) == \
+        ["runs/a/seed0", "runs/b/seed0", "small-3d-lite"]
+    assert ev.method_names(["runs/a/seed0"]) == ["seed0"]
+    with pytest.raises(ValueError, match="given twice"):
+        ev.method_names(["x", "x"])
+
+
+def test_the_command_line_scores_the_protocol_clips_on_any_machine(tmp_path, monkeypatch,
+                                                                   capsys):
+    """`python -m ronin_lite.evaluate` without --profile evaluates the benchmark protocol's
+    clips (128 px, 24 per scene), whatever profile the machine would pick."""
+    import json
+
+    from ronin_lite.data.benchmarks import EVAL_CLIPS_PER_SCENE, EVAL_SIZE
+
+    seen = []
+    real = ev.evaluate
+    monkeypatch.setattr(ev, "evaluate", lambda restore, clips, **kw: seen.append(
+        [c.degraded.shape for c in clips]) or real(restore, clips[:2], **kw))
+    outs = {}
+    for profile in ("tiny", "full"):
+        monkeypatch.setenv("RONIN_PROFILE", profile)
+        out = tmp_path / f"{profile}.json"
+        assert ev.main(["--baselines", "input", "--quiet", "--out", str(out)]) == 0
+        outs[profile] = json.loads(out.read_text())
+    assert seen[0] == seen[1]
+    assert seen[0][0][1:3] == (EVAL_SIZE, EVAL_SIZE)
+    test_scenes = len(get_benchmark("3d-lite", size=32).splits["test"])
+    assert outs["tiny"]["clips"] == outs["full"]["clips"] == len(seen[0]) == \
+        EVAL_CLIPS_PER_SCENE * test_scenes
+    assert [r["psnr"] for r in outs["tiny"]["methods"]["input"]["rows"]] == \
+        [r["psnr"] for r in outs["full"]["methods"]["input"]["rows"]]
+    assert "PSNR (dB)" in capsys.readouterr().out
+    # an explicitly named profile takes that profile's settings
+    assert ev.main(["--baselines", "input", "--quiet", "--profile", "tiny"]) == 0
+    assert seen[-1][0][1:3] == (64, 64)
+    # bad input: a clear error and exit code 2
+    assert ev.main(["--checkpoint", str(tmp_path / "missing"), "--quiet"]) == 2
+    assert "error:" in capsys.readouterr().err

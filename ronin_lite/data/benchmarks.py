@@ -66,6 +66,10 @@ BUILTIN_SPLITS: dict[str, tuple[str, ...]] = {
 
 #: Evaluation clips are longer than training clips so that time-varying schedules vary.
 EVAL_CLIP_LEN = 8
+#: the evaluation protocol of the command line (``python -m ronin_lite.evaluate``) and of the
+#: README's tables: frame size and clips per scene are the benchmark's, whatever the machine
+EVAL_SIZE = 128
+EVAL_CLIPS_PER_SCENE = 24
 
 _SPLIT_IDS = {s: i for i, s in enumerate(SPLITS)}
 _CAMERA_KINDS = ("pan", "zoom", "rotate", "shake", "mixed")
