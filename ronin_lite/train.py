@@ -656,8 +656,12 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
 
     loss_fn: nn.Module = ClipLoss(model, config.lambda_prompt)
     if world > 1:
+        # with one-frame clips the history is empty, so the state alignment's parameters get
+        # no gradient: DDP must be told to expect unused parameters then (and only then: the
+        # search costs a pass over the graph every step)
         loss_fn = nn.parallel.DistributedDataParallel(
-            loss_fn, device_ids=[device.index] if device.type == "cuda" else None)
+            loss_fn, device_ids=[device.index] if device.type == "cuda" else None,
+            find_unused_parameters=config.clip_len == 1)
     clips = TrainClips(_benchmark(config), config.steps * config.batch, config.clip_len,
                        config.crop)
     loader = DataLoader(AugmentedClips(clips, config.seed),
