@@ -49,6 +49,7 @@ from .data.scenes import visible_files
 MIN_SIDE = 16
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
 DEFAULT_FPS = 25.0
+TRUNCATED = "incomplete input"  # the note that makes the command line exit with code 3
 
 
 @dataclass
@@ -65,6 +66,7 @@ class RestoreStats:
     network_seconds: float  # every frame after the first
     first_frame_seconds: float
     peak_rss_mb: float
+    complete: bool = True  # False: the input decoded to fewer frames than it declares
 
     @property
     def fps(self) -> float:
@@ -148,9 +150,13 @@ def read_frames(source: str | os.PathLike, notes: set | None = None
     stream = container.streams.video[0]
     fps = float(stream.average_rate) if stream.average_rate else DEFAULT_FPS
 
+    declared = int(stream.frames or 0)  # the container's frame count (0: it does not say)
+
     def video_frames() -> Iterator[np.ndarray]:
+        decoded = 0
         try:
             for frame in container.decode(stream):
+                decoded += 1
                 fmt = frame.format.name
                 if fmt.startswith(("gray", "ya")):
                     notes.add("grey-level frames repeated to 3 channels")
@@ -164,6 +170,11 @@ def read_frames(source: str | os.PathLike, notes: set | None = None
                              "damaged or truncated") from exc
         finally:
             container.close()
+        # a cut-off file often decodes without an error, just fewer frames (the head of an AVI
+        # of 30 frames gave 2): compare with what the container declares (one frame of slack)
+        if declared and decoded < declared - 1:
+            notes.add(f"{TRUNCATED}: decoded {decoded} of the {declared} frames that {source} "
+                      "declares; the file is probably truncated, the rest was not restored")
 
     return video_frames(), fps
 
@@ -310,9 +321,10 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
     finally:
         bar.close()
     for note in sorted(notes):
-        print(f"note: {note}", file=sys.stderr)
+        print(f"{'warning' if note.startswith(TRUNCATED) else 'note'}: {note}", file=sys.stderr)
     return RestoreStats(count, size[0], size[1], fps, time.perf_counter() - tick, net_seconds,
-                        first_seconds, _peak_rss_mb())
+                        first_seconds, _peak_rss_mb(),
+                        complete=not any(n.startswith(TRUNCATED) for n in notes))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"restored {stats.frames} frames of {stats.width}x{stats.height} in "
           f"{stats.seconds:.1f} s: {stats.fps:.1f} frames/s overall, {stats.network_fps:.1f} "
           f"frames/s in the network ({device}); wrote {args.output}")
-    return 0
+    return 0 if stats.complete else 3
 
 
 if __name__ == "__main__":

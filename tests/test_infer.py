@@ -159,3 +159,30 @@ def test_frame_folders_are_read_in_natural_order(tmp_path):
     (src / ".hidden.png").write_bytes(b"not an image")
     frames, _ = infer.read_frames(src)
     assert [int(f[0, 0, 0]) for f in frames] == [1, 2, 3, 10, 11]
+
+
+def test_a_truncated_video_is_restored_as_far_as_it_goes_with_a_warning_and_exit_code_3(
+        model, tmp_path, capsys):
+    """The head of an AVI decodes without an error, just fewer frames: say so, do not exit 0."""
+    rng = np.random.default_rng(0)
+    with av.open(str(tmp_path / "full.avi"), "w") as c:
+        s = c.add_stream("mpeg4", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(30):
+            frame = av.VideoFrame.from_ndarray((rng.random((48, 64, 3)) * 255).astype(np.uint8),
+                                               format="rgb24")
+            for packet in s.encode(frame):
+                c.mux(packet)
+        for packet in s.encode():
+            c.mux(packet)
+    data = (tmp_path / "full.avi").read_bytes()
+    (tmp_path / "head.avi").write_bytes(data[:len(data) // 3])
+    stats = infer.restore_video(model, tmp_path / "full.avi", tmp_path / "a.mp4", progress=False)
+    assert stats.complete and stats.frames == 30
+    stats = infer.restore_video(model, tmp_path / "head.avi", tmp_path / "b.mp4", progress=False)
+    assert not stats.complete and 0 < stats.frames < 30
+    assert "warning: incomplete input: decoded" in capsys.readouterr().err
+    save_checkpoint(model, tmp_path / "ckpt")
+    code = infer.main(["restore", str(tmp_path / "head.avi"), str(tmp_path / "c.mp4"),
+                       "--checkpoint", str(tmp_path / "ckpt"), "--quiet"])
+    assert code == 3 and _count(tmp_path / "c.mp4")[0] == stats.frames
