@@ -222,8 +222,11 @@ def _parser() -> argparse.ArgumentParser:
     from .baselines import BASELINES
     from .data.benchmarks import BENCHMARKS, EVAL_CLIPS_PER_SCENE, EVAL_SIZE, SPLITS
 
-    p = argparse.ArgumentParser(prog="python -m ronin_lite.evaluate",
-                                description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="ronin-lite evaluate", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  ronin-lite evaluate --checkpoint small-3d-lite small-3d-lite-noprompt "
+               "--baselines input nlm --out results/mine.json")
     p.add_argument("--checkpoint", nargs="*", default=[],
                    help="checkpoint folders, run folders or shipped names")
     p.add_argument("--baselines", nargs="*", default=["input"], choices=sorted(BASELINES))

@@ -328,9 +328,17 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ronin-lite", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("restore", help="restore a video file or a folder of frames")
+    """``ronin-lite restore`` (``python -m ronin_lite.infer [restore] ...`` runs the same)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["restore"]:  # the older spelling, python -m ronin_lite.infer restore ...
+        argv = argv[1:]
+    p = argparse.ArgumentParser(
+        prog="ronin-lite restore", description="Restore a video file or a folder of frames, "
+        "frame by frame with the causal state (only the network is loaded).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  ronin-lite restore my_video.mp4 restored.mp4 --side-by-side sbs.mp4\n"
+               "  ronin-lite restore frames/ restored/ --checkpoint runs/small\n"
+               "exit codes: 0 done, 2 bad input, 3 the input ended early (truncated file)")
     p.add_argument("source", help="video file (any format FFmpeg reads) or folder of images")
     p.add_argument("output", help=".mp4/.mkv/... for a video, anything else for a PNG folder")
     p.add_argument("--checkpoint", default="small-3d-lite",
@@ -340,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    args = p.parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
         from .checkpoints import load_any

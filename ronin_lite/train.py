@@ -728,8 +728,13 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
 # ---------------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ronin_lite.train", description=__doc__.split("\n\n")[0],
-        epilog="Any unset field takes the profile's value (ronin_lite.config).")
+        prog="ronin-lite train", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Any unset field takes the profile's value (ronin_lite.config).\n\nexamples:\n"
+               "  ronin-lite train --profile tiny --benchmark 3d-lite --ground --run-dir runs/tiny\n"
+               "  ronin-lite train --profile tiny --benchmark 3d-lite --no-prompt "
+               "--run-dir runs/tiny-twin\n"
+               "  torchrun --nproc-per-node 2 -m ronin_lite.train --profile small --run-dir runs/ddp")
     choices = {"profile": PROFILE_NAMES, "benchmark": sorted(BENCHMARKS),
                "target_norm": TARGET_NORMS, "inject": tuple(INJECT_STAGES),
                "model": CONFIG_NAMES}
