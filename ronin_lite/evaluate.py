@@ -232,6 +232,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", nargs="*", default=["input"], choices=sorted(BASELINES))
     p.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
     p.add_argument("--split", default="test", choices=list(SPLITS))
+    p.add_argument("--scenes", default="builtin", help="clean scenes: builtin, or a folder of "
+                   "your images, videos or frame folders (split by scene)")
     p.add_argument("--size", type=int, default=None, help="frame size (default: the "
                    f"benchmark protocol's {EVAL_SIZE} px, or --profile's eval size)")
     p.add_argument("--clips-per-scene", type=int, default=None, help="default: the benchmark "
@@ -271,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             profile = get_profile(args.profile)
             size, per_scene = profile.eval_size, profile.clips_per_scene
         bench = get_benchmark(args.benchmark, size=args.size or size, seed=args.seed,
-                              clips_per_scene=args.clips_per_scene or per_scene)
+                              clips_per_scene=args.clips_per_scene or per_scene,
+                              scenes=args.scenes)
         clips = list(bench.clips(args.split))
         methods: dict[str, tuple[Restorer, dict]] = {
             b: (get_baseline(b), baseline_config(b)) for b in args.baselines}
@@ -295,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         write_json_atomic(args.out, {
             "command": "python -m ronin_lite.evaluate " + " ".join(argv or sys.argv[1:]),
-            "benchmark": args.benchmark, "split": args.split, "size": bench.size,
+            "benchmark": args.benchmark, "scenes": args.scenes, "split": args.split,
+            "size": bench.size,
             "seed": bench.seed, "clips": len(clips), "frames_per_clip": bench.eval_len,
             "methods": results})
         print(f"\nwrote {args.out}")

@@ -129,6 +129,9 @@ class TrainConfig:
 
     profile: str | None = field(default=None, **_opt("tiny | small | full (default: automatic)"))
     benchmark: str = field(default="3d-lite", **_opt("training benchmark"))
+    scenes: str = field(default="builtin", **_opt("clean scenes: builtin (the bundled photos), "
+                                                  "or a folder of your images, videos or frame "
+                                                  "folders (split by scene)"))
     model: str | None = field(default=None, **_opt("backbone size (default: the profile's)"))
     steps: int | None = field(default=None, **_opt("optimisation steps"))
     batch: int | None = field(default=None, **_opt("clips per step (all processes together)"))
@@ -359,6 +362,8 @@ def _ground_command(config: TrainConfig, n_clips: int) -> str:
            "RONIN_SEED": (config.data_seed, profile.seed)}
     prefix = "".join(f"{k}={v} " for k, (v, default) in env.items() if v != default)
     encoder = f" --encoder {config.encoder}" if config.encoder else ""
+    if config.scenes != "builtin":
+        encoder += f" --scenes {config.scenes}"
     return (f"{prefix}python data_scripts/ground_split.py --benchmark {config.benchmark} "
             f"--split train --profile {config.profile} --clips {n_clips} --describer "
             f"{config.describer} --seed {config.describer_seed} --root "
@@ -374,7 +379,8 @@ def prepare_targets(config: TrainConfig, ground: bool = False, distributed: bool
     another describer or encoder, or whose embeddings are not ``prompt_dim`` wide, is refused.
     """
     n_clips = config.steps * config.batch
-    name = cache_name(config.benchmark, config.crop, config.data_seed, config.clip_len)
+    name = cache_name(config.benchmark, config.crop, config.data_seed, config.clip_len,
+                      config.scenes)
     path = Path(config.grounding_root) / name / "train"
     meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").exists() else None
     describer_config = _describer_config(config.describer, config.describer_seed,
@@ -433,7 +439,8 @@ def _ground(config: TrainConfig, name: str, indices: list[int], progress: bool) 
 
 
 def _benchmark(config: TrainConfig) -> Benchmark:
-    return get_benchmark(config.benchmark, size=config.crop, seed=config.data_seed)
+    return get_benchmark(config.benchmark, size=config.crop, seed=config.data_seed,
+                         scenes=config.scenes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,7 +481,9 @@ def _check_run_dir(config: TrainConfig, device: torch.device) -> Path:
     if run_file.exists():
         held = json.loads(run_file.read_text())["identity"]
         ours = json.loads(json.dumps(config.identity(device)))
-        held.setdefault("numerics", "cpu fp32")  # runs written before it was recorded: CPU
+        # runs written before these were recorded: on a CPU, on the bundled scenes
+        held.setdefault("numerics", "cpu fp32")
+        held.setdefault("scenes", "builtin")
         differs = {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
                    if held.get(k) != ours.get(k)}
         if differs:

@@ -23,6 +23,7 @@ One writer at a time per cache folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -41,11 +42,21 @@ FORMAT_VERSION = 1
 Item = tuple[str, np.ndarray, Sequence | None]  # (clip_id, frames (T, H, W, 3), records | None)
 
 
-def cache_name(benchmark: str, size: int, seed: int, clip_len: int | None = None) -> str:
+def cache_name(benchmark: str, size: int, seed: int, clip_len: int | None = None,
+               scenes: str = "builtin") -> str:
     """The ``benchmark`` folder name of a cache: the benchmark with everything that shapes its
-    clips (``3d-lite_64px_T3_seed0``), since clip ids alone do not say the size or length."""
+    clips (``3d-lite_64px_T3_seed0``), since clip ids alone do not say the size or length.
+    Clips of a user's own scenes (``scenes``: a folder) get the folder's name and a digest of
+    its scene names (``3d-lite_64px_T3_seed0_scenes-myvideos-1a2b3c4d``)."""
     length = f"_T{int(clip_len)}" if clip_len is not None else ""
-    return f"{benchmark}_{int(size)}px{length}_seed{int(seed)}"
+    name = f"{benchmark}_{int(size)}px{length}_seed{int(seed)}"
+    if scenes != "builtin":
+        from ..data.scenes import scenes_from
+
+        listing = "\n".join(sorted(s.name for s in scenes_from(scenes)))
+        folder = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(scenes).name) or "scenes"
+        name += f"_scenes-{folder}-{hashlib.sha256(listing.encode()).hexdigest()[:8]}"
+    return name
 
 
 def frame_key(clip_id: str, frame_idx: int) -> str:

@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="example:\n  ronin-lite ground --benchmark 3d-lite --split train --profile tiny")
     parser.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
     parser.add_argument("--split", default="train", choices=SPLITS)
+    parser.add_argument("--scenes", default="builtin", help="clean scenes: builtin, or a folder "
+                        "of your images, videos or frame folders (split by scene)")
     parser.add_argument("--profile", default=None, help="tiny | small | full (default: auto)")
     parser.add_argument("--clips", type=int, default=None,
                         help="training clips to ground (train only; default: the profile's "
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     train = args.split == "train"
     size = profile.crop if train else profile.eval_size
     bench = get_benchmark(args.benchmark, size=size, clips_per_scene=profile.clips_per_scene,
+                          scenes=args.scenes,
                           seed=profile.seed)
     clip_len = profile.clip_len if train else bench.eval_len
     n_clips = (args.clips or profile.steps * profile.batch) if train \
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "max_new_tokens": args.max_new_tokens, "trust_remote_code": args.trust_remote_code}
            if args.describer.startswith("vlm:") else {}))
     encoder = TextEncoder(args.encoder, device=args.device)
-    name = cache_name(args.benchmark, size, profile.seed, clip_len)
+    name = cache_name(args.benchmark, size, profile.seed, clip_len, args.scenes)
     cache = GroundingCache(args.root or data_root() / "grounding", name, args.split, describer.config(), encoder.name)
     print(f"grounding {args.benchmark} / {args.split}: {n_clips} clips x {clip_len} frames at "
           f"{size} px (profile {profile.name}), describer {describer.name}, encoder "
