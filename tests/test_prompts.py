@@ -242,3 +242,38 @@ def test_from_profile_uses_the_profile_backbone():
     model = RoninLite.from_profile("tiny", inject="first")
     assert model.config.backbone == RoninConfig("tiny").backbone
     assert set(model.injection.linears) == {"decoder3"}
+
+
+def test_bf16_autocast_on_the_cpu_trains_and_streams_with_a_bf16_history():
+    """A CPU autocast smoke test of the paths a GPU takes: a training step (forward over a clip,
+    backward, finite gradients) and streaming inference, with the history kept in bf16 (half
+    the memory of an fp32 one) and LayerNorm statistics in fp32."""
+    torch.manual_seed(0)
+    net = RoninLite(RoninConfig("tiny"))
+    clip = torch.rand(2, 3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.autocast("cpu", torch.bfloat16):
+        state, loss = None, 0.0
+        for t in range(3):
+            out = net(clip[:, t], state)
+            state = out.state
+            loss = loss + (out.restored.float() - clip[:, t]).abs().mean()
+    loss.backward()
+    grads = [p.grad for p in net.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    dtypes = {x.dtype for cache in state.caches.values() for x in cache.values()}
+    assert dtypes == {torch.bfloat16}
+    with torch.no_grad():
+        fp32_state = None
+        for t in range(3):
+            fp32_state = net(clip[:, t], fp32_state).state
+        with torch.autocast("cpu", torch.bfloat16):
+            bf16_state, outs = None, []
+            for t in range(3):
+                out = net(clip[:, t], bf16_state)
+                bf16_state = out.state
+                outs.append(out.restored.float())
+        reference = net(clip[:, 2], net(clip[:, 1], net(clip[:, 0]).state).state).restored
+    size = lambda s: sum(x.numel() * x.element_size() for c in s.caches.values()  # noqa: E731
+                         for x in c.values())
+    assert size(bf16_state) * 2 == size(fp32_state)
+    assert (outs[-1] - reference).abs().mean() < 0.02

@@ -81,7 +81,10 @@ def push_frame(cache: BlockCache, entry: BlockCache, tau: int) -> BlockCache:
     if tau < 1:
         raise ValueError(f"tau must be >= 1 (frames of history kept), got {tau}")
     newest = {name: x[:, max(x.shape[1] - (tau - 1), 0) :] for name, x in cache.items()}
-    return {name: torch.cat([newest[name], entry[name]], dim=1) for name in cache}
+    # the cache keeps its dtype: an entry computed in another one (fp32 out of a norm under
+    # bf16 autocast) is cast to it rather than promoting the whole history
+    return {name: torch.cat([newest[name], entry[name].to(newest[name].dtype)], dim=1)
+            for name in cache}
 
 
 def cached_frames(cache: BlockCache) -> int:

@@ -464,7 +464,12 @@ class StreamingUNet(nn.Module):
         frame = self._check_frame(frame, values=state is None)
         b, _, h, w = frame.shape
         if state is None:
-            state = self.init_state(b, h, w, frame.device, frame.dtype)
+            # the history in the dtype the blocks compute in: bf16 under autocast (an fp32
+            # cache would double its memory, and torch.cat would promote every bf16 entry)
+            dtype = frame.dtype
+            if torch.is_autocast_enabled(frame.device.type):
+                dtype = torch.get_autocast_dtype(frame.device.type)
+            state = self.init_state(b, h, w, frame.device, dtype)
         state = self._check_state(state, frame)
         ph, pw = self._padded(h, w)
         padded = F.pad(frame, (0, pw - w, 0, ph - h), mode="replicate")  # (B, 3, H', W')
