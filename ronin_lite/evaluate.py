@@ -44,7 +44,8 @@ import torch
 from .data.benchmarks import BenchmarkClip
 from .data.frames import check_clip, to_numpy_clip, to_torch_clip
 from .grounding.describers import label_of
-from .metrics import psnr, ssim
+from .metrics import DEFAULT as DEFAULT_CONVENTION
+from .metrics import Convention, psnr, ssim
 
 Restorer = Callable[[np.ndarray], np.ndarray]
 #: the figures of a row that are averaged in summaries
@@ -74,16 +75,20 @@ def clip_task(clip: BenchmarkClip) -> tuple[str, str]:
     return "+".join(task) or "clean", severity
 
 
-def score_clip(restored: np.ndarray, clip: BenchmarkClip) -> dict:
-    """One row: the clip's identity and task, and the metrics of input and restoration."""
+def score_clip(restored: np.ndarray, clip: BenchmarkClip,
+               convention: Convention = DEFAULT_CONVENTION) -> dict:
+    """One row: the clip's identity and task, and the metrics of input and restoration
+    (PSNR and SSIM under ``convention``, :mod:`ronin_lite.metrics`)."""
     restored = check_clip(np.asarray(restored, np.float32), "restored")
     if restored.shape != clip.clean.shape:
         raise ValueError(f"the restorer returned {restored.shape} for a clip of "
                          f"{clip.clean.shape}: it must keep the number and size of frames")
     task, severity = clip_task(clip)
     row = {"clip_id": clip.clip_id, "scene": clip.scene, "task": task, "severity": severity,
-           "psnr_input": psnr(clip.degraded, clip.clean), "psnr": psnr(restored, clip.clean),
-           "ssim_input": ssim(clip.degraded, clip.clean), "ssim": ssim(restored, clip.clean)}
+           "psnr_input": psnr(clip.degraded, clip.clean, convention),
+           "psnr": psnr(restored, clip.clean, convention),
+           "ssim_input": ssim(clip.degraded, clip.clean, convention),
+           "ssim": ssim(restored, clip.clean, convention)}
     if len(restored) > 1:
         row["flicker_input"] = flicker(clip.degraded, clip.clean)
         row["flicker"] = flicker(restored, clip.clean)
@@ -91,7 +96,7 @@ def score_clip(restored: np.ndarray, clip: BenchmarkClip) -> dict:
 
 
 def evaluate(restore: Restorer, clips: Iterable[BenchmarkClip], progress: bool = True,
-             desc: str = "evaluate") -> list[dict]:
+             desc: str = "evaluate", convention: Convention = DEFAULT_CONVENTION) -> list[dict]:
     """Restore every clip and score it: one row per clip (:func:`score_clip`), plus the
     restorer's seconds per frame (``"sec_per_frame"``)."""
     from tqdm.auto import tqdm
@@ -102,7 +107,8 @@ def evaluate(restore: Restorer, clips: Iterable[BenchmarkClip], progress: bool =
         tick = time.perf_counter()
         restored = restore(clip.degraded)
         seconds = time.perf_counter() - tick
-        rows.append({**score_clip(restored, clip), "sec_per_frame": seconds / len(clip.degraded)})
+        rows.append({**score_clip(restored, clip, convention),
+                     "sec_per_frame": seconds / len(clip.degraded)})
     return rows
 
 
@@ -243,6 +249,12 @@ def _parser() -> argparse.ArgumentParser:
                    "--clips-per-scene from this profile (never from the machine: the same "
                    "command scores the same clips everywhere)")
     p.add_argument("--by", nargs="*", default=["task"], help="row keys to group by")
+    p.add_argument("--channel", default="rgb", choices=["rgb", "y"],
+                   help="score RGB (default) or the BT.601 luma Y, as BasicSR does")
+    p.add_argument("--crop-border", type=int, default=0,
+                   help="pixels left out at every edge before scoring (default 0)")
+    p.add_argument("--quantize", action="store_true",
+                   help="round both images to 8 bits before scoring (as saved PNGs)")
     p.add_argument("--out", default=None, help="JSON results file (written atomically)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quiet", action="store_true")
@@ -276,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                               clips_per_scene=args.clips_per_scene or per_scene,
                               scenes=args.scenes)
         clips = list(bench.clips(args.split))
+        convention = Convention(args.channel, args.crop_border, args.quantize)
         methods: dict[str, tuple[Restorer, dict]] = {
             b: (get_baseline(b), baseline_config(b)) for b in args.baselines}
         for spec, name in zip(args.checkpoint, method_names(args.checkpoint)):
@@ -287,18 +300,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results: dict[str, dict] = {}
     for name, (restore, config) in methods.items():
-        rows = evaluate(restore, clips, progress=not args.quiet, desc=name)
+        rows = evaluate(restore, clips, progress=not args.quiet, desc=name,
+                        convention=convention)
         results[name] = {"config": config, "rows": rows, "summary": summarise(rows, args.by)}
     summaries = {k: v["summary"] for k, v in results.items()}
     print(f"{args.benchmark} {args.split}: {len(clips)} clips of {bench.eval_len} frames at "
           f"{bench.size} px")
     plain = "input" not in summaries  # the input's own row, unless it is a method already
-    print("\nPSNR (dB)\n" + markdown_table(summaries, "psnr", input_row=plain))
-    print("\nSSIM\n" + markdown_table(summaries, "ssim", digits=4, input_row=plain))
+    scored = convention.describe()
+    print(f"\nPSNR (dB; {scored})\n" + markdown_table(summaries, "psnr", input_row=plain))
+    print(f"\nSSIM ({scored})\n" + markdown_table(summaries, "ssim", digits=4,
+                                                    input_row=plain))
     if args.out:
         write_json_atomic(args.out, {
             "command": "python -m ronin_lite.evaluate " + " ".join(argv or sys.argv[1:]),
             "benchmark": args.benchmark, "scenes": args.scenes, "split": args.split,
+            "metrics": convention.to_dict(),
             "size": bench.size,
             "seed": bench.seed, "clips": len(clips), "frames_per_clip": bench.eval_len,
             "methods": results})

@@ -81,3 +81,67 @@ def test_metrics_agree_with_scikit_image():
     assert psnr(noisy, clean) == pytest.approx(ref_psnr, abs=1e-9)
     assert ssim(noisy, clean) == pytest.approx(ref_ssim, abs=1e-9)
     assert ssim(clean, clean) == pytest.approx(1.0)
+
+
+# --- metric conventions: RGB / Y, border crop, 8-bit ------------------------------------------
+def _pair(h=40, w=48, seed=0):
+    rng = np.random.default_rng(seed)
+    clean = rng.random((2, h, w, 3))
+    return np.clip(clean + rng.normal(0, 0.05, clean.shape), 0, 1), clean
+
+
+def test_psnr_of_a_hand_computed_pair():
+    """Every pixel off by 0.1: MSE 0.01, PSNR = 10 log10(1 / 0.01) = 20 dB exactly; on Y the
+    error is (65.481 + 128.553 + 24.966) / 255 x 0.1 = 0.0858824 -> 21.3219 dB."""
+    from ronin_lite.metrics import Convention, psnr
+
+    a, b = np.zeros((8, 8, 3)), np.full((8, 8, 3), 0.1)
+    assert psnr(a, b) == pytest.approx(20.0, abs=1e-12)
+    assert psnr(a, b, Convention("y")) == pytest.approx(
+        -20 * np.log10(219.0 / 255 * 0.1), abs=1e-9)
+    assert psnr(a, b, Convention("y")) == pytest.approx(21.3219, abs=1e-4)
+
+
+def test_each_convention_agrees_with_scikit_image_on_the_same_arrays():
+    from skimage.color import rgb2ycbcr
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    from ronin_lite.metrics import Convention, psnr, ssim
+
+    restored, clean = _pair()
+    kw = dict(data_range=1.0, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+
+    def sk(conv):
+        a, b = restored, clean
+        if conv.quantize:  # BasicSR: to uint8 by rounding
+            a, b = (np.round(a * 255) / 255), (np.round(b * 255) / 255)
+        if conv.channel == "y":  # scikit-image's own BT.601 matrix, Y in [16, 235]
+            a, b = rgb2ycbcr(a)[..., 0] / 255, rgb2ycbcr(b)[..., 0] / 255
+        c = conv.crop_border
+        if c:
+            a, b = a[:, c:-c, c:-c], b[:, c:-c, c:-c]
+        p = np.mean([peak_signal_noise_ratio(y, x, data_range=1.0) for x, y in zip(a, b)])
+        s = np.mean([structural_similarity(x, y, channel_axis=-1 if x.ndim == 3 else None, **kw)
+                     for x, y in zip(a, b)])
+        return p, s
+
+    for conv in (Convention(), Convention("y"), Convention("rgb", 4), Convention("rgb", 0, True),
+                 Convention("y", 4, True)):
+        p, s = sk(conv)
+        assert psnr(restored, clean, conv) == pytest.approx(p, abs=1e-9), conv
+        assert ssim(restored, clean, conv) == pytest.approx(s, abs=1e-9), conv
+    # the conventions do differ on this pair: they are not one computation under five names
+    values = {round(psnr(restored, clean, c), 6) for c in (Convention(), Convention("y"),
+                                                          Convention("rgb", 4))}
+    assert len(values) == 3
+
+
+def test_a_bad_convention_says_what_is_allowed():
+    from ronin_lite.metrics import Convention, psnr
+
+    with pytest.raises(ValueError, match="channel must be one of"):
+        Convention("lab")
+    with pytest.raises(ValueError, match="crop_border"):
+        Convention("rgb", -1)
+    with pytest.raises(ValueError, match="too small to crop"):
+        psnr(np.zeros((6, 6, 3)), np.zeros((6, 6, 3)), Convention("rgb", 3))

@@ -209,7 +209,7 @@ def test_the_command_line_scores_the_protocol_clips_on_any_machine(tmp_path, mon
         EVAL_CLIPS_PER_SCENE * test_scenes
     assert [r["psnr"] for r in outs["tiny"]["methods"]["input"]["rows"]] == \
         [r["psnr"] for r in outs["full"]["methods"]["input"]["rows"]]
-    assert "PSNR (dB)" in capsys.readouterr().out
+    assert "PSNR (dB; RGB, float, no border crop)" in capsys.readouterr().out
     # an explicitly named profile takes that profile's settings
     assert ev.main(["--baselines", "input", "--quiet", "--profile", "tiny"]) == 0
     assert seen[-1][0][1:3] == (64, 64)
