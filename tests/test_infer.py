@@ -186,3 +186,25 @@ def test_a_truncated_video_is_restored_as_far_as_it_goes_with_a_warning_and_exit
     code = infer.main(["restore", str(tmp_path / "head.avi"), str(tmp_path / "c.mp4"),
                        "--checkpoint", str(tmp_path / "ckpt"), "--quiet"])
     assert code == 3 and _count(tmp_path / "c.mp4")[0] == stats.frames
+
+
+def test_restored_pixels_equal_restore_frames_on_the_same_frames(model, tmp_path):
+    """Not only count and size: the CLI's frames are the network's output for the input's
+    frames, so an RGB/BGR swap, a scaling or an ordering bug in the streaming path fails here."""
+    from ronin_lite.evaluate import restore_frames
+
+    src = tmp_path / "frames"
+    src.mkdir()
+    rng = np.random.default_rng(3)
+    clip_u8 = (rng.random((5, 20, 28, 3)) * 255).astype(np.uint8)
+    clip_u8[..., 0] //= 3  # channels differ, so a swap shows
+    for i, frame in enumerate(clip_u8):
+        Image.fromarray(frame).save(src / f"f{i + 1}.png")
+    infer.restore_video(model, src, tmp_path / "out", progress=False)
+    written = np.stack([np.asarray(Image.open(p)) for p in
+                        sorted((tmp_path / "out").iterdir(), key=lambda p: p.name)])
+    expected, _ = restore_frames(model, clip_u8.astype(np.float32) / 255.0)
+    expected_u8 = np.floor(expected * 255.0 + 0.5).astype(np.uint8)
+    assert written.shape == expected_u8.shape
+    assert np.abs(written.astype(int) - expected_u8).max() <= 1
+    assert np.mean(written != expected_u8) < 0.01
