@@ -19,7 +19,11 @@ def test_ablations_write_mean_and_std_over_seeds(tmp_path, capsys):
     assert set(twin["variants"]) == {"no prompt", "RONIN-lite"}
     ronin = twin["variants"]["RONIN-lite"]
     assert ronin["seeds"] == 2 and set(ronin["per_seed"]) == {"0", "1"}
-    assert ronin["psnr"]["std"] >= 0 and "prompt_type_accuracy" in ronin
+    # mean and std are those of the per-seed values (sample std, ddof 1), not just numbers
+    values = [ronin["per_seed"][s]["psnr"] for s in ("0", "1")]
+    assert ronin["psnr"]["mean"] == pytest.approx(sum(values) / 2)
+    assert ronin["psnr"]["std"] == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5)
+    assert "prompt_type_accuracy" in ronin
     assert "prompt_type_accuracy" not in twin["variants"]["no prompt"]
     assert twin["meta"]["command"].startswith("python data_scripts/run_ablations.py")
     perturb = json.loads((tmp_path / "results" / ab.results_name("perturb", steps=2)).read_text())

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from ronin_lite.checkpoints import save_checkpoint
@@ -26,6 +27,16 @@ def test_bench_ronin_writes_every_section(tmp_path, capsys):
     assert set(result["summaries"]) == {"input", "no-prompt twin", "RONIN-lite"}
     assert "other degradation's description" in result["prompt_tests"]
     assert 0 <= result["approximation"]["prompt"]["type"] <= 1
+    # the numbers are the methods' own: the input row scores the degraded clips, and each
+    # network's row differs from it (random weights do not restore, but they do change pixels)
+    summaries = result["summaries"]
+    assert summaries["input"]["all"]["psnr"] == pytest.approx(
+        summaries["RONIN-lite"]["all"]["psnr_input"])
+    assert summaries["RONIN-lite"]["all"]["psnr"] != summaries["input"]["all"]["psnr"]
+    assert summaries["RONIN-lite"]["all"]["psnr"] != summaries["no-prompt twin"]["all"]["psnr"]
+    # a wrong degradation's description changes what the network with reactive masks does
+    assert result["prompt_tests"]["other degradation's description"]["all"]["psnr"] != \
+        summaries["RONIN-lite"]["all"]["psnr"]
     assert result["cost"]["twin_sec_per_frame_256"] > 0
     assert "prompt overhead" in capsys.readouterr().out
     # the roles cannot be swapped
