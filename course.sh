@@ -6,7 +6,8 @@
 #   bash course.sh test   # set up what is missing, then run every test, notebooks included
 #
 # "Set up" = a virtual environment in .venv (created once) with torch==2.13.0 and this package
-# installed editable with its course extra. Running it again only installs what is missing.
+# installed editable with its course extra, at the versions of constraints.txt. Running it again
+# only installs what is missing.
 # PYTHON=/path/to/python3.11 picks the interpreter; VENV=path picks the environment folder.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,9 +19,14 @@ setup() {
     echo "[course] creating $VENV with $($PYTHON --version 2>&1)"
     "$PYTHON" -m venv "$VENV"
   fi
-  # torch is pinned here (a CPU build on the course machines); nothing pulls torchvision.
+  # torch is pinned here (a CPU build on the course machines); nothing pulls torchvision. The
+  # other packages at the versions the committed notebooks were built with (constraints.txt:
+  # codecs and resamplers change pixels between releases); CONSTRAINTS= bash course.sh ...
+  # installs the newest allowed versions instead.
+  local constraints=()
+  [ -n "${CONSTRAINTS-constraints.txt}" ] && constraints=(-c "${CONSTRAINTS-constraints.txt}")
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-      "torch==2.13.0" -e ".[course]"
+      "${constraints[@]}" "torch==2.13.0" -e ".[course]"
 }
 
 case "${1:-}" in
@@ -36,11 +42,13 @@ case "${1:-}" in
     setup
     # unit tests + every notebook under strict nbval (outputs compared with the committed ones),
     # run as one pytest session on 2 workers; a notebook stays on one worker (--dist loadfile).
-    # One thread per worker: two workers x two OpenMP threads on two cores made training cells
-    # up to 15x slower; the notebooks are built with one thread too (tools/notebooks.py).
+    # notebooks/conftest.py pins what the committed outputs were made with (the tiny profile,
+    # CPU only, one thread, offline, the sanitize file), so `pytest --nbval notebooks/` typed by
+    # hand checks the same. One thread per worker for the unit tests too: two workers x two
+    # OpenMP threads on two cores made training cells up to 15x slower.
     export RONIN_PROFILE=tiny HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
     exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile tests notebooks \
-        --nbval --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=1200
+        --nbval --nbval-cell-timeout=1200
     ;;
   *)
     echo "usage: bash course.sh lab|test" >&2
