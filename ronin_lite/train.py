@@ -64,7 +64,9 @@ continued on a GPU in bf16 (refused, with the flag that continues it as it was).
 config resumes), ``log.jsonl`` (one line per ``log_every`` steps: step, loss, l1, prompt_loss,
 lr, time; each term the mean over those steps), ``latest.json`` -> ``checkpoints/step-NNNNNNN/``
 (a :mod:`ronin_lite.checkpoints` folder plus ``trainer.safetensors`` and ``trainer.json``, the
-optimizer's tensors and the rest of the trainer's state: never pickle).
+optimizer's tensors and the rest of the trainer's state: never pickle); with ``--val-every N``
+the log lines of every N-th step carry ``val_psnr`` (PSNR on ``--val-clips`` clips of the val
+scenes, at the training crop) and ``best/`` holds the network that scored highest.
 
 **Devices.** CPU; one GPU with bf16 autocast (``amp``); several processes with ``torchrun``
 (``DistributedDataParallel``, gloo on CPU, NCCL on GPU): each rank takes every ``world``-th clip
@@ -116,7 +118,8 @@ TRAINER_JSON = "trainer.json"
 #: never vary over our descriptions (std 0 or 1e-9), which a plain division would blow up.
 STD_FLOOR = 0.01
 #: TrainConfig fields that do not change what is computed: they may differ on resume.
-NOT_IDENTITY = ("run_dir", "grounding_root", "device", "num_workers", "log_every", "ckpt_every")
+NOT_IDENTITY = ("run_dir", "grounding_root", "device", "num_workers", "log_every", "ckpt_every",
+                "val_every", "val_clips")
 
 
 def _opt(help_text: str) -> dict:
@@ -160,6 +163,10 @@ class TrainConfig:
     encoder: str | None = field(default=None, **_opt("text encoder (default: the cache's)"))
     log_every: int = field(default=10, **_opt("steps per log line"))
     ckpt_every: int = field(default=250, **_opt("steps per checkpoint (and one at the end)"))
+    val_every: int = field(default=0, **_opt("score PSNR on val clips every N steps (a multiple "
+                                             "of --log-every; 0: never); the best network is "
+                                             "kept in <run dir>/best"))
+    val_clips: int = field(default=8, **_opt("val clips scored by --val-every"))
     device: str | None = field(default=None, **_opt("cpu | cuda (default: automatic)"))
     amp: bool = field(default=True, **_opt("bf16 autocast when training on CUDA (no effect "
                                             "on the CPU)"))
@@ -181,6 +188,11 @@ class TrainConfig:
         self._validate()
 
     def _validate(self) -> None:
+        if self.val_every < 0 or self.val_clips < 1 or (self.val_every
+                                                         and self.val_every % self.log_every):
+            raise ValueError(f"--val-every must be 0 or a multiple of --log-every "
+                             f"({self.log_every}), and --val-clips >= 1; got "
+                             f"{self.val_every} and {self.val_clips}")
         if self.benchmark not in BENCHMARKS:
             raise ValueError(f"unknown benchmark {self.benchmark!r}; choose one of "
                              f"{sorted(BENCHMARKS)}")
@@ -576,6 +588,39 @@ def _save(run_dir: Path, model: RoninLite, config: TrainConfig, extra: dict,
     return folder
 
 
+BEST_DIR = "best"  # the checkpoint with the highest val PSNR (``--val-every``)
+
+
+def _val_clips(config: TrainConfig) -> list:
+    """The first ``val_clips`` evaluation clips of the val split, at the training crop size
+    (scenes never trained on; the same clips at every validation)."""
+    bench = _benchmark(config)
+    per_scene = -(-config.val_clips // max(1, len(bench.splits["val"])))
+    if not bench.splits["val"]:
+        raise ValueError(f"--val-every needs val scenes, and benchmark {config.benchmark!r} on "
+                         f"{config.scenes!r} has none: add scenes, or set --val-every 0")
+    bench = get_benchmark(config.benchmark, size=config.crop, seed=config.data_seed,
+                          scenes=config.scenes, clips_per_scene=per_scene)
+    return list(bench.clips("val"))[:config.val_clips]
+
+
+def _val_psnr(model: RoninLite, clips: list) -> float:
+    """Mean PSNR over the clips, restored causally (the model is left in training mode)."""
+    from .evaluate import restore_frames
+    from .metrics import psnr
+
+    return float(np.mean([psnr(restore_frames(model, c.degraded)[0], c.clean) for c in clips]))
+
+
+def _best_psnr(run_dir: Path) -> float:
+    """The val PSNR of the kept best checkpoint (``-inf`` when there is none yet)."""
+    from .checkpoints import verify_checkpoint
+
+    if not (run_dir / BEST_DIR / "manifest.json").exists():
+        return float("-inf")
+    return float(verify_checkpoint(run_dir / BEST_DIR)["extra"]["val_psnr"])
+
+
 def _trim_log(path: Path, step: int) -> None:
     """Keep the log lines of steps ``<= step`` (lines written after the checkpoint are redone)."""
     if not path.exists():
@@ -683,6 +728,10 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
     extra = {"steps": config.steps, "world_size": world,
              "grounding": None if targets is None else targets.cache.meta}
 
+    validating = config.val_every > 0 and rank == 0
+    val_clips = _val_clips(config) if validating else []
+    best = _best_psnr(run_dir) if validating else float("-inf")
+
     from tqdm.auto import tqdm
 
     bar = tqdm(total=config.steps, initial=start, disable=not progress or rank != 0,
@@ -718,6 +767,12 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
                 line = {"step": step, "loss": mean[0], "l1": mean[1],
                         "prompt_loss": mean[2] if targets is not None else None,
                         "lr": lr, "time": round(elapsed, 3)}
+                if validating and (step % config.val_every == 0 or step == config.steps):
+                    line["val_psnr"] = _val_psnr(model, val_clips)
+                    if line["val_psnr"] > best:  # keep the best network beside the last one
+                        best = line["val_psnr"]
+                        save_checkpoint(model, run_dir / BEST_DIR, config=config.portable_dict(),
+                                        extra={**extra, "step": step, "val_psnr": best})
                 if log is not None:
                     log.write(json.dumps(line) + "\n")
                     log.flush()

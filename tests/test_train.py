@@ -508,3 +508,39 @@ def test_training_learns(tmp_path):
 
     assert score(result.model) > score(fresh) + 1.0
     assert all(np.isfinite(x["loss"]) for x in result.log)
+
+
+def test_validation_while_training_logs_val_psnr_and_keeps_the_best_network(tmp_path):
+    from ronin_lite.checkpoints import verify_checkpoint
+    from ronin_lite.evaluate import restore_frames
+    from ronin_lite.metrics import psnr
+
+    with pytest.raises(ValueError, match="multiple of --log-every"):
+        TrainConfig(profile="tiny", val_every=3, log_every=2)
+    base = dict(profile="tiny", steps=6, batch=2, crop=32, clip_len=2, prompt=False,
+                log_every=2, val_every=2, val_clips=2, ckpt_every=2, lr=2e-3)
+    result = train(TrainConfig(**base, run_dir=str(tmp_path / "a")), progress=False)
+    scores = {x["step"]: x["val_psnr"] for x in result.log}
+    assert list(scores) == [2, 4, 6] and all(np.isfinite(v) for v in scores.values())
+    best_step = max(scores, key=scores.get)
+    kept = verify_checkpoint(tmp_path / "a" / "best")["extra"]
+    assert kept["step"] == best_step and kept["val_psnr"] == scores[best_step]
+    # the kept network is the one that scored it
+    clips = _val_clips_of(TrainConfig(**base, run_dir=str(tmp_path / "x")))
+    best_net = load_checkpoint(tmp_path / "a" / "best")
+    assert np.mean([psnr(restore_frames(best_net, c.degraded)[0], c.clean) for c in clips]) == \
+        pytest.approx(scores[best_step], abs=1e-6)
+    # validation neither changes the training nor is lost on a resume
+    plain = train(TrainConfig(**{**base, "val_every": 0}, run_dir=str(tmp_path / "b")),
+                  progress=False)
+    assert [x["loss"] for x in plain.log] == [x["loss"] for x in result.log]
+    resumed = TrainConfig(**base, run_dir=str(tmp_path / "c"))
+    train(resumed, progress=False, stop_at=4)
+    again = train(resumed, progress=False)
+    assert [x["val_psnr"] for x in again.log] == list(scores.values())
+
+
+def _val_clips_of(cfg):
+    from ronin_lite.train import _val_clips
+
+    return _val_clips(cfg)
