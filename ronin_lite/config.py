@@ -167,7 +167,13 @@ def seed_everything(seed: int) -> np.random.Generator:
 
     Library functions never draw from global state: they take an explicit ``rng`` or ``seed``.
     This is for notebooks and scripts, so that "Restart & Run All" gives the same numbers.
+
+    ``RONIN_SEED_OFFSET=k`` (default 0) adds ``k`` to every seed set here: ``python
+    tools/notebooks.py spread`` uses it to measure how far a notebook's numbers move with the
+    seed of its own models and draws (the data's seeds are explicit arguments elsewhere and do
+    not move).
     """
+    seed = seed + int(os.environ.get("RONIN_SEED_OFFSET", "0"))
     random.seed(seed)
     np.random.seed(seed % 2**32)
     try:
