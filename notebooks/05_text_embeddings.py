@@ -53,7 +53,9 @@ from ronin_lite.data.benchmarks import get_benchmark
 from ronin_lite.grounding import (LABELS, CorruptedDescriber, GroundingCache, OracleDescriber,
                                   StatisticsDescriber, TextEncoder, cache_name,
                                   labels_from_records)
+from ronin_lite.measured import Measured
 
+m = Measured("05_text_embeddings")
 config.seed_everything(0)
 pd.set_option("display.max_colwidth", None)
 plt.rcParams["figure.dpi"] = 80
@@ -90,7 +92,15 @@ sentences = {
 }
 emb = encoder.encode(list(sentences.values()))
 print("embeddings:", emb.shape, emb.dtype, "norms:", np.round(np.linalg.norm(emb, axis=1), 3))
-pd.DataFrame(emb @ emb.T, index=list(sentences), columns=list(sentences)).round(2)
+# a network's output: the cosines are shown as ≈ and checked with a measured tolerance
+cos = emb @ emb.T
+names = list(sentences)
+for i in range(len(names)):
+    for j in range(i + 1, len(names)):
+        m(f"cosine {names[i][0]}-{names[j][0]}", cos[i, j], ".2f", show=False)
+# the paragraph below: B is nearest to A; A is closer to D than to B
+assert cos[1, 0] > max(cos[1, 2], cos[1, 3]) and cos[0, 3] > cos[0, 1]
+pd.DataFrame([[m.text(v, ".2f") for v in row] for row in cos], index=names, columns=names)
 
 # %% [markdown]
 # The cosine similarity is a dot product, since the rows have unit length. Read row B: the
@@ -145,22 +155,32 @@ def type_means(e):
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for ax, name in zip(axes, E):
-    m = type_means(E[name])
-    viz.heatmap(m @ m.T, KINDS, KINDS, ax=ax, vmin=0.5, vmax=1, colorbar=name == "oracle",
+    tm = type_means(E[name])
+    viz.heatmap(tm @ tm.T, KINDS, KINDS, ax=ax, vmin=0.5, vmax=1, colorbar=name == "oracle",
                 title=f"{name} describer: cosine of the type means")
 fig.tight_layout()
 plt.show()
 sims = {name: type_means(e) @ type_means(e).T for name, e in E.items()}
 off = ~np.eye(len(KINDS), dtype=bool)
-print({name: f"off-diagonal cosine {s[off].min():.2f} .. {s[off].max():.2f}"
+for name, s in sims.items():
+    m(f"{name}: off-diagonal cosine, min", s[off].min(), ".2f", show=False)
+    m(f"{name}: off-diagonal cosine, max", s[off].max(), ".2f", show=False)
+print({name: f"off-diagonal cosine {m.text(s[off].min(), '.2f')} .. {m.text(s[off].max(), '.2f')}"
        for name, s in sims.items()})
+# the paragraph below: the oracle's types are further apart; the statistics describer's haze,
+# rain and low light lean towards clean
+assert sims["oracle"][off].mean() < sims["statistics"][off].mean()
+clean_col = KINDS.index("clean")
+to_clean = {k: sims["statistics"][KINDS.index(k), clean_col] for k in KINDS}
+assert (min(to_clean[k] for k in ("haze", "rain", "low_light"))
+        > max(to_clean[k] for k in ("noise", "compression", "snow")))
 
 # %% [markdown]
 # Every type's mean is close to every other's: the off-diagonal cosines are high for both
 # describers. The oracle's types are further apart than the statistics describer's, whose
-# haze, rain and low light lean towards *clean* (cosines above 0.8): a third of their frames
-# were described as clean (notebook 04's misses), and their mean embedding carries those
-# clean sentences with it. The targets can only be as distinct as the descriptions.
+# haze, rain and low light lean towards *clean* (closer to it than noise, JPEG and snow
+# are): a third of their frames were described as clean (notebook 04's misses), and their
+# mean embedding carries those clean sentences with it. The targets can only be as distinct as the descriptions.
 #
 # ## 4. A map of the descriptions
 #
@@ -184,9 +204,12 @@ for row, (method, points) in enumerate(maps.items()):
     viz.scatter_2d(points, intensity, ax=axes[row, 1], title=f"{method}, by intensity")
 fig.tight_layout()
 plt.show()
-print("PCA: variance explained by the two axes:",
-      np.round(pca.explained_variance_ratio_, 3), "of", round(float(pca.explained_variance_.sum()
-                                                                  / e.var(axis=0).sum()), 3))
+ratios = [m(f"PCA: variance explained by axis {k + 1}", v, ".3f", show=False)
+          for k, v in enumerate(pca.explained_variance_ratio_)]
+total = m("PCA: variance explained by the two axes", pca.explained_variance_.sum()
+          / e.var(axis=0).sum(), ".3f", show=False)
+print("PCA: variance explained by the two axes:", [m.text(v, ".3f") for v in ratios], "of",
+      m.text(total, ".3f"))
 
 # %% [markdown]
 # PCA's directions of largest variance are not the degradations: its vertical axis sorts the
@@ -236,14 +259,18 @@ for ax, (name, x) in zip(axes, {"raw": e, "centred on the corpus mean": centred(
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
-pd.DataFrame(rows).set_index("embeddings")
+for row in rows:
+    for k in ("same type", "different types", "gap"):
+        m(f"{row['embeddings']}: {k}", row[k], ".2f", show=False)
+pd.DataFrame([{k: v if k == "embeddings" else m.text(v, ".2f") for k, v in row.items()}
+              for row in rows]).set_index("embeddings")
 
 # %%
 assert rows[0]["different types"] > 0.3 and rows[1]["gap"] > rows[0]["gap"]
 
 # %% [markdown]
 # Raw, the whole corpus sits in a narrow cone: two descriptions of different degradations
-# have a cosine of about 0.5, and the gap to same-type pairs is modest. Subtract the corpus
+# have a high cosine (the table above), and the gap to same-type pairs is modest. Subtract the corpus
 # mean (the shared scaffolding) and rescale: different types spread around 0, same-type pairs
 # stay clearly positive - the part of each vector that *says something* is what is left.
 #
@@ -256,19 +283,24 @@ assert rows[0]["different types"] > 0.3 and rows[1]["gap"] > rows[0]["gap"]
 type_mean = {k: e[kind == k].mean(axis=0) for k in KINDS}
 predictors = {"zeros": np.zeros_like(e), "the corpus mean": np.broadcast_to(mean, e.shape),
               "the mean of its type": np.stack([type_mean[k] for k in kind])}
-l1 = {name: float(np.abs(p - e).mean()) for name, p in predictors.items()}
-pd.DataFrame({"L1 per dimension": {k: round(v, 4) for k, v in l1.items()},
-              "relative to the corpus mean": {k: round(v / l1["the corpus mean"], 2)
+l1 = {name: m(f"L1 per dimension, {name}", np.abs(p - e).mean(), ".4f", show=False)
+      for name, p in predictors.items()}
+pd.DataFrame({"L1 per dimension": {k: m.text(v, ".4f") for k, v in l1.items()},
+              "relative to the corpus mean": {k: m.text(v / l1["the corpus mean"], ".2f")
                                               for k, v in l1.items()}})
 
 # %%
 assert l1["the mean of its type"] < l1["the corpus mean"] < l1["zeros"]
+# the paragraph below: the corpus mean gets most of the way from zeros to a perfect type
+# classifier, which does only a little better than it
+assert l1["zeros"] - l1["the corpus mean"] > l1["the corpus mean"] - l1["the mean of its type"]
+assert l1["the mean of its type"] > 0.7 * l1["the corpus mean"]
 
 # %% [markdown]
 # A network that outputs the corpus mean for every frame knows *nothing* about the frame, yet
 # it gets most of the way from "zeros" to the loss of a perfect type classifier, which does
-# only about 20 % better than it.
-# The remaining 80 % is the variation *within* a type - the synonyms and sentence shapes
+# only a little better than it (the last column above).
+# The rest is the variation *within* a type - the synonyms and sentence shapes
 # drawn at random for each frame - which no network can predict from the pixels: a floor
 # under the prompt loss. So a prompt loss that "decreases steadily" falls first by learning
 # the mean; what it says about the degradation lies in a small part of the loss, and in the
@@ -302,7 +334,8 @@ for rate in rates:
     curve.append({"rate": rate, "nearest-type accuracy": round(nearest_type_accuracy(x), 3),
                   "cosine to the truthful embedding": round(float(
                       (centred(x, centre) * centred(truthful, centre)).sum(1).mean()), 3)})
-statistics_accuracy = nearest_type_accuracy(E["statistics"])
+statistics_accuracy = m("nearest-type accuracy, statistics describer",
+                        nearest_type_accuracy(E["statistics"]), ".3f", show=False)
 
 fig, ax = plt.subplots(figsize=(5.5, 3))
 ax.plot(rates, [c["nearest-type accuracy"] for c in curve], "o-",
@@ -316,11 +349,17 @@ ax.set_ylim(0, 1.05)
 ax.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 plt.show()
-pd.DataFrame(curve).set_index("rate")
+for c in curve:
+    for k in ("nearest-type accuracy", "cosine to the truthful embedding"):
+        m(f"rate {c['rate']:g}: {k}", c[k], ".3f", show=False)
+pd.DataFrame([{k: v if k == "rate" else m.text(v, ".3f") for k, v in c.items()}
+              for c in curve]).set_index("rate")
 
 # %%
 assert curve[0]["nearest-type accuracy"] > 0.95
 assert curve[-1]["nearest-type accuracy"] < curve[0]["nearest-type accuracy"] - 0.3
+# the paragraph below: the statistics describer's embeddings land where a low corruption rate does
+assert statistics_accuracy > curve[rates.index(0.4)]["nearest-type accuracy"]
 
 # %% [markdown]
 # The truthful descriptions separate the types almost perfectly: the embedding keeps what
@@ -458,7 +497,7 @@ shutil.rmtree(root)  # the notebook's temporary cache
 #
 # - Why are the embeddings scaled to unit length, and what does the dot product of two of
 #   them measure?
-# - Two descriptions of different degradations have a cosine of about 0.5. Why?
+# - Two descriptions of different degradations have a high cosine. Why?
 # - A prompt generator's L1 loss falls quickly in the first steps of training. What has it
 #   most likely learned, and what has it not learned yet?
 # - What does a describer that hallucinates at rate 0.4 do to the targets the network learns?

@@ -60,6 +60,7 @@ from ronin_lite import config, viz
 from ronin_lite.checkpoints import PRETRAINED_DIR
 from ronin_lite.data import get_benchmark, to_numpy_clip, to_torch_clip
 from ronin_lite.data.datasets import TrainClips, collate_clips
+from ronin_lite.measured import Measured
 from ronin_lite.metrics import psnr
 from ronin_lite.models import RoninLite, count_parameters
 from ronin_lite.train import (AugmentedClips, ClipLoss, StepBatches, TrainConfig, cosine_lr,
@@ -67,6 +68,7 @@ from ronin_lite.train import (AugmentedClips, ClipLoss, StepBatches, TrainConfig
 
 torch.set_num_threads(1)  # the same numbers on every run (and no fight over a 2-core CPU)
 config.seed_everything(0)
+m = Measured("08_training")  # numbers that come out of training: printed as ≈value, checked
 plt.rcParams["figure.dpi"] = 80
 pd.set_option("display.max_colwidth", None)
 profile = config.get_profile()
@@ -184,7 +186,8 @@ clip_id = clips[0]["clip_id"]
 print(f"{clip_id}, frame 0: {targets.cache.descriptions()[clip_id + '/0']!r}")
 print(f"{len(targets.cache)} frames grounded; describer {targets.cache.meta['describer']['name']},"
       f" {targets.cache.meta['dim']}-d embeddings")
-print(f"norm of the mean embedding: {targets.mean.norm():.2f} (the part every target shares)")
+mean_norm = m("norm of the mean embedding (the part every target shares)", targets.mean.norm(),
+              ".2f")
 
 # %% [markdown]
 # Now the loss of step 0, written out by hand for a fresh network. The network restores a
@@ -194,7 +197,7 @@ print(f"norm of the mean embedding: {targets.mean.norm():.2f} (the part every ta
 # `DistributedDataParallel` with several processes), must agree:
 
 # %%
-torch.manual_seed(cfg.seed)
+config.seed_everything(cfg.seed)
 net = RoninLite(cfg.model_config())
 net.set_target_stats(targets.mean, targets.std)  # prompt target = (e - mean) / std
 batch = collate_clips([augmented[i] for i in next(iter(StepBatches(0, S, cfg.batch)))])
@@ -214,9 +217,15 @@ with torch.no_grad():
     by_hand = l1 + cfg.lambda_prompt * prompt_loss
     loss, *_ = ClipLoss(net, cfg.lambda_prompt)(degraded, clean, target)
 assert abs(loss.item() - by_hand) < 1e-6
-print(f"loss = {l1:.4f} + {cfg.lambda_prompt:g} x {prompt_loss:.4f} = {by_hand:.4f} "
-      f"(ClipLoss: {loss.item():.4f})")
-per_frame.round(4)
+print(f"loss = {m.text(l1, '.4f')} + {cfg.lambda_prompt:g} x {m.text(prompt_loss, '.4f')} = "
+      f"{m.text(by_hand, '.4f')} (ClipLoss: {m.text(loss.item(), '.4f')})")
+m("step 0: L1(restored, clean)", l1, ".4f", show=False)
+m("step 0: L1(prompt, target)", prompt_loss, ".4f", show=False)
+m("step 0: loss", by_hand, ".4f", show=False)
+for t, row in per_frame.iterrows():  # the fresh network's numbers, frame by frame
+    for col in row.index:
+        m(f"step 0, frame {t}: {col}", row[col], ".4f", show=False)
+per_frame.map(lambda v: m.text(v, ".4f"))
 
 # %% [markdown]
 # Both terms start high for a fresh network: its restored frames are far from the clean ones
@@ -231,9 +240,11 @@ embeddings = np.stack(list(targets.cache.load_embeddings().values()))  # (frames
 centred = (embeddings - targets.mean.numpy()) / targets.std.numpy()  # what the prompt must predict
 zeros_l1 = float(np.abs(centred).mean())
 constant_l1 = float(np.abs(centred - np.median(centred, axis=0)).mean())
-print(f"prompt loss of the fresh network (step 0): {prompt_loss:.4f}")
-print(f"a prompt of zeros (the mean embedding):    {zeros_l1:.4f}")
-print(f"the best constant prompt (the median):     {constant_l1:.4f}")
+print(f"prompt loss of the fresh network (step 0): {m.text(prompt_loss, '.4f')}")
+zeros_l1 = m("a prompt of zeros (the mean embedding)", zeros_l1, ".4f")
+constant_l1 = m("the best constant prompt (the median)", constant_l1, ".4f")
+# "its prompt is a random vector [...] unrelated to it": it scores worse than a prompt of zeros
+assert prompt_loss > 1.2 * zeros_l1, "a fresh network's prompt should be worse than zeros"
 
 # %% [markdown]
 # ## 4. The optimiser and the learning rate
@@ -303,18 +314,36 @@ print(f"now at step {result.step}, {result.log[-1]['time']:.0f} s of training in
 log = pd.DataFrame(result.log).set_index("step")
 print("checkpoints kept:", sorted(p.name for p in (run_dir / "checkpoints").iterdir()))
 print(f"{len(log)} log lines (one per {cfg.log_every} steps, each the mean over those steps)")
-shown_lines = log[["loss", "l1", "prompt_loss", "lr"]].iloc[[0, 1, 2, -3, -2, -1]].round(3)
+shown_lines = log[["loss", "l1", "prompt_loss", "lr"]].iloc[[0, 1, 2, -3, -2, -1]].copy()
+for step, row in shown_lines.iterrows():  # training losses: shown as ≈value, checked here
+    for term in ("loss", "l1", "prompt_loss"):
+        m(f"log line of step {step}: {term}", row[term], ".3f", show=False)
+for term in ("loss", "l1", "prompt_loss"):
+    shown_lines[term] = shown_lines[term].map(lambda v: m.text(v, ".3f"))
 shown_lines["lr"] = log["lr"].map("{:.1e}".format)  # the rate of the line's last step
 shown_lines
 
 # %%
 head, tail = log.iloc[:3].mean(), log.iloc[-3:].mean()
 for term in ("loss", "l1", "prompt_loss"):
-    print(f"{term:12s} first 3 lines {head[term]:.3f} -> last 3 lines {tail[term]:.3f}")
+    print(f"{term:12s} first 3 lines {m.text(head[term], '.3f')} -> last 3 lines "
+          f"{m.text(tail[term], '.3f')}")
+    m(f"{term}, mean of the first 3 log lines", head[term], ".3f", show=False)
+    m(f"{term}, mean of the last 3 log lines", tail[term], ".3f", show=False)
 assert tail["loss"] < head["loss"], "the loss should have fallen"
 assert tail["prompt_loss"] < head["prompt_loss"], "the prompt loss should have fallen too"
 assert tail["prompt_loss"] < constant_l1, "the prompt should beat the best constant prompt"
-print(f"(the best constant prompt: {constant_l1:.3f})")
+print(f"(the best constant prompt: {m.text(constant_l1, '.3f')})")
+# "the restoration term is noisier [...] and falls mostly in the first hundred steps"
+wobble = (log[["l1", "prompt_loss"]].diff().abs().mean() / log[["l1", "prompt_loss"]].mean())
+for term in ("l1", "prompt_loss"):
+    m(f"{term}: mean change between log lines, relative", wobble[term], ".2f")
+early_drop = log["l1"].iloc[:3].mean() - log["l1"].loc[80:120].mean()
+late_drop = log["l1"].loc[80:120].mean() - log["l1"].iloc[-3:].mean()
+m("l1 drop, first 3 lines -> steps 80-120", early_drop, ".3f")
+m("l1 drop, steps 80-120 -> last 3 lines", late_drop, ".3f")
+assert wobble["l1"] > 1.5 * wobble["prompt_loss"], "the L1 should be the noisier term"
+assert early_drop > late_drop, "the L1 should fall mostly in the first hundred steps"
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 for ax, term, title in ((axes[0], "l1", "restoration: L1(restored, clean)"),
@@ -350,7 +379,7 @@ test_bench = get_benchmark("3d-lite", size=eval_profile.eval_size, seed=eval_pro
 test_clips = list(test_bench.clips("test"))
 trained = result.model.eval()
 device = next(trained.parameters()).device
-torch.manual_seed(cfg.seed)
+config.seed_everything(cfg.seed)
 untrained = RoninLite(cfg.model_config()).to(device).eval()
 
 
@@ -374,14 +403,26 @@ table.loc["all clips"] = scores.drop(columns="degradation").mean()
 table.insert(0, "clips", list(scores.groupby("degradation").size()) + [len(scores)])
 print(f"PSNR (dB) on the {len(test_clips)} test clips of 3d-lite, "
       f"{eval_profile.eval_size}x{eval_profile.eval_size}, {len(test_clips[0].clean)} frames each")
-table.round(1)
+shown = table.round({"input": 1})  # the input's PSNR is the benchmark's: compared exactly
+for col in ("untrained", f"trained ({S} steps)"):  # the networks': shown as ≈value, checked
+    for kind, value in table[col].items():
+        m(f"PSNR {col}, {kind}", value, ".1f", show=False)
+    shown[col] = table[col].map(lambda v: m.text(v, ".1f"))
+shown
 
 # %%
 mean = table.loc["all clips"]
 assert mean[f"trained ({S} steps)"] > mean["untrained"], "training should beat the untrained net"
 assert mean[f"trained ({S} steps)"] > mean["input"], "training should beat the degraded input"
-print(f"input {mean['input']:.1f} dB -> untrained {mean['untrained']:.1f} dB -> "
-      f"trained {mean[f'trained ({S} steps)']:.1f} dB")
+print(f"input {mean['input']:.1f} dB -> untrained {m.text(mean['untrained'], '.1f')} dB -> "
+      f"trained {m.text(mean[f'trained ({S} steps)'], '.1f')} dB")
+# the sentences below: "far *worse* than its input", "the whole gain is on noise; blur and
+# JPEG frames come out about as they went in"
+assert mean["untrained"] < mean["input"] - 2.0, "the fresh network should be far worse"
+gain = table[f"trained ({S} steps)"] - table["input"]
+assert gain["gaussian_noise"] > 0.3, "training should gain on noise"
+assert abs(gain["gaussian_blur"]) < 0.5 and abs(gain["jpeg"]) < 0.5, (
+    "blur and JPEG frames should come out about as they went in")
 
 # %%
 examples = [next(i for i, c in enumerate(test_clips) if c.labels[0][0] == kind)

@@ -56,9 +56,11 @@ from ronin_lite import ablations, baselines, config, viz
 from ronin_lite import evaluate as ev
 from ronin_lite.checkpoints import load_pretrained
 from ronin_lite.data.benchmarks import get_benchmark
+from ronin_lite.measured import Measured
 from ronin_lite.results import load_result
 
 config.seed_everything(0)
+m = Measured("09_evaluation_and_ablations")  # numbers of trained networks: ≈value, checked
 plt.rcParams["figure.dpi"] = 80
 device = config.pick_device()
 print("profile:", config.get_profile().name, "| device:", device.type)
@@ -107,7 +109,16 @@ scores = pd.DataFrame({
                    if k in ("psnr", "ssim", "flicker")}
     for task in by_task for name, out in [("degraded", by_task[task].degraded),
                                           *restored[task].items()]}).T
-scores.round({"psnr": 2, "ssim": 3, "flicker": 2})
+formats = {"psnr": ".2f", "ssim": ".3f", "flicker": ".2f"}
+shown = scores.astype(object)
+for (task, name), row in scores.iterrows():
+    for k, fmt in formats.items():
+        if name in ("no-prompt twin", "RONIN-lite"):  # trained networks: ≈value, checked here
+            m(f"{name}, {task} clip: {k}", row[k], fmt, show=False)
+            shown.loc[(task, name), k] = m.text(row[k], fmt)
+        else:  # the input and the classical restorers: compared exactly
+            shown.loc[(task, name), k] = format(row[k], fmt)
+shown
 
 # %% [markdown]
 # Each classical restorer is good at one thing: non-local means removes noise but leaves
@@ -461,7 +472,9 @@ rerun = ablations.evaluate_variant(rerun_model, tiny_clips)
 
 # %%
 stored_psnr = groups["twin"]["variants"]["RONIN-lite"]["per_seed"]["0"]["psnr"]
-print(f"seed 0, default variant: {rerun['psnr']:.2f} dB live, {stored_psnr:.2f} dB in the file")
+live_psnr = m("seed 0, default variant: PSNR live", rerun["psnr"], ".2f", show=False)
+print(f"seed 0, default variant: {m.text(live_psnr, '.2f')} dB live, {stored_psnr:.2f} dB in the "
+      "file")
 assert abs(rerun["psnr"] - stored_psnr) < 0.05
 
 # %% [markdown]
