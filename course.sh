@@ -47,7 +47,8 @@ case "${1:-}" in
     # hand checks the same. One thread per worker for the unit tests too: two workers x two
     # OpenMP threads on two cores made training cells up to 15x slower.
     export RONIN_PROFILE=tiny HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
-    exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile tests notebooks \
+    # notebooks first: the longest files start early instead of closing the run on one worker
+    exec "$VENV/bin/python" -m pytest -n 2 --dist loadfile notebooks tests \
         --nbval --nbval-cell-timeout=1200
     ;;
   *)

@@ -1,8 +1,5 @@
 """Test-wide settings and helpers."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -15,12 +12,3 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def load_script(name: str):
-    """Import ``data_scripts/<name>.py`` (not a package) as a module."""
-    path = Path(__file__).parents[1] / "data_scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -4,7 +4,7 @@ resumption, paired comparisons."""
 import json
 
 import pytest
-from conftest import load_script
+from data_script_loader import load_script
 
 from ronin_lite import ablations as ab
 

@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from conftest import load_script
+from data_script_loader import load_script
 from ronin_lite.checkpoints import save_checkpoint
 from ronin_lite.data.benchmarks import BENCHMARKS
 from ronin_lite.models import RoninConfig, RoninLite

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ronin_lite.checkpoints import save_checkpoint
-from conftest import load_script
+from data_script_loader import load_script
 from ronin_lite.models import RoninConfig, RoninLite
 
 

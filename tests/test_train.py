@@ -33,7 +33,7 @@ from ronin_lite.checkpoints import (
 )
 from ronin_lite.data.benchmarks import get_benchmark
 from ronin_lite.data.datasets import TrainClips
-from conftest import load_script
+from data_script_loader import load_script
 from ronin_lite.grounding import GroundingCache, OracleDescriber, cache_name
 from ronin_lite.models import RoninConfig, RoninLite
 from ronin_lite.train import (
