@@ -283,11 +283,10 @@ def report(selected: list[str]) -> None:
         print(f"{stem} ({len(entries)} measured numbers): reference ± tolerance "
               "[largest move under other kernels / another seed]")
         for name, e in entries.items():
-            fmt = e["fmt"].rstrip("%") + ("%" if e["fmt"].endswith("%") else "")
             tol = "?" if e["tolerance"] is None else f"{e['tolerance']:.3g}"
             ks = "?" if e["kernel_spread"] is None else f"{e['kernel_spread']:.2g}"
             ss = "?" if e["seed_spread"] is None else f"{e['seed_spread']:.2g}"
-            print(f"  {name}: {format(e['reference'], fmt)} ± {tol} [{ks} / {ss}]")
+            print(f"  {name}: {format(e['reference'], e['fmt'])} ± {tol} [{ks} / {ss}]")
 
 
 def check() -> list[str]:
