@@ -92,7 +92,7 @@ plt.show()
 # | 03 causal history | the frame history router and state alignment, streaming | ~3 min | ~1 min |
 # | 04 grounding in language | describers: a real VLM route, an offline statistics describer | ~2 min | ~5 min |
 # | 05 text embeddings | the 384-d targets, their geometry, the cache for training | ~2 min | ~1 min |
-# | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~4 min | ~3 min |
+# | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~3 min (shipped runs; +10 min to train them) | ~3 min |
 # | 07 soft-mask injection | the masks, where to inject them | ~3 min | ~2 min |
 # | 08 training | the full loop: CPU small, GPU for real, several GPUs | ~5 min | ~30 min |
 # | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~5 min | ~10 min |

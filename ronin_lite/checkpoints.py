@@ -52,6 +52,9 @@ PRETRAINED_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0
 PRETRAINED_MANIFESTS: dict[str, str] = {
     "small-3d-lite": "100251b3182715a87722766f4531ecbdb30d7d7a6832c3b164d0e034e48ae8f7",
     "small-3d-lite-noprompt": "55284d8a057940767edd18c36dc3b6909d6f0d92191c3b28c51c7a753c30a171",
+    # the runs notebook 06 loads (tools/notebook_runs.py)
+    "tiny-06-lambda0.01": "4b172e995f776e84f88c4c89f99dc189f60093cf4433892759f01b4d69b7726b",
+    "tiny-06-lambda1": "fdbcef93c639cca2f91acb5b3d5c92200fd910580f0cc1606b799d9abd690099",
 }
 
 
@@ -272,20 +275,26 @@ def fetch_pretrained(name: str, url: str | None = None, cache: str | os.PathLike
     return target
 
 
-def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:
-    """A shipped checkpoint by name, verified and loaded: from the repository's
-    ``checkpoints/<name>/`` in a clone, otherwise downloaded once (:func:`fetch_pretrained`)."""
+def pretrained_folder(name: str) -> Path:
+    """The folder of shipped checkpoint ``name``: the repository's ``checkpoints/<name>/`` in a
+    clone, otherwise downloaded once (:func:`fetch_pretrained`). Not verified here
+    (:func:`load_checkpoint` verifies what it loads)."""
     local = PRETRAINED_DIR / name
     if (local / MANIFEST_FILE).is_file():
-        return load_checkpoint(local, device)
+        return local
     if name not in PRETRAINED_MANIFESTS:
         listing = ", ".join(available_pretrained()) or "none ship with this copy yet"
         raise FileNotFoundError(
             f"no pretrained checkpoint {name!r} (available: {listing}). Train one with "
-            "`python -m ronin_lite.train --profile small --run-dir runs/small` and load it with "
+            "`ronin-lite train --profile small --run-dir runs/small` and load it with "
             "ronin_lite.checkpoints.load_checkpoint('runs/small')"
         )
-    return load_checkpoint(fetch_pretrained(name), device)
+    return fetch_pretrained(name)
+
+
+def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:
+    """A shipped checkpoint by name, verified and loaded (:func:`pretrained_folder`)."""
+    return load_checkpoint(pretrained_folder(name), device)
 
 
 def load_any(spec: str | os.PathLike, device: torch.device | str = "cpu") -> RoninLite:

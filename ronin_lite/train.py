@@ -787,6 +787,45 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
     return TrainResult(model, read_log(run_dir) if rank == 0 else [], run_dir, step)
 
 
+#: Set to 1 to make :func:`load_or_train` train even where a shipped run exists.
+RETRAIN_ENV = "RONIN_RETRAIN"
+
+
+def load_or_train(config: TrainConfig, shipped: str, ground: bool = False,
+                  progress: bool = True) -> TrainResult:
+    """The run ``config`` describes: loaded from the shipped checkpoint ``shipped`` (weights and
+    log) when that checkpoint *is* this run, trained with :func:`train` otherwise.
+
+    What the notebooks use for their longer trainings, so that a reader sees the trained result
+    in seconds. "Is this run" means that the shipped ``run.json`` holds the identity
+    ``config`` has (:meth:`TrainConfig.identity`; the device's numerics aside: a network trained
+    on a CPU in fp32 is loaded on a GPU too). Change a setting (steps, seed, lambda ...) and
+    the run is trained; set ``RONIN_RETRAIN=1`` to train it anyway; where the checkpoint is
+    neither in a clone nor downloadable (no internet), it is trained. The returned ``run_dir`` is
+    the shipped folder then (read it, do not write into it).
+    """
+    from .checkpoints import pretrained_folder
+    from .data.fetch import FetchError
+
+    if os.environ.get(RETRAIN_ENV, "") not in ("", "0"):
+        return train(config, ground=ground, progress=progress)
+    try:
+        folder = pretrained_folder(shipped)
+    except (OSError, FetchError) as exc:  # not shipped here, or no internet
+        print(f"shipped run {shipped!r} unavailable ({str(exc).splitlines()[0]}): training it")
+        return train(config, ground=ground, progress=progress)
+    held = json.loads((folder / RUN_FILE).read_text())["identity"]
+    ours = json.loads(json.dumps(config.identity()))
+    differs = sorted(k for k in (set(held) | set(ours)) - {"numerics"}
+                     if held.get(k) != ours.get(k))
+    if differs:
+        print(f"shipped run {shipped!r} is another run (differs in {', '.join(differs)}): "
+              "training this one")
+        return train(config, ground=ground, progress=progress)
+    log = read_log(folder)
+    return TrainResult(load_checkpoint(folder), log, folder, log[-1]["step"] if log else 0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------------------------

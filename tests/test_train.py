@@ -390,6 +390,41 @@ def test_shipped_checkpoints_match_the_embedded_manifest_digests():
         assert sum(f.stat().st_size for f in folder.iterdir()) < 20e6
 
 
+def test_load_or_train_loads_only_the_run_it_was_asked_for(straight, tmp_path, grounding_root,
+                                                          monkeypatch, capsys):
+    """A shipped run is loaded (weights and log) when it is the configured run, trained when
+    any identity field differs or RONIN_RETRAIN=1 asks for it, and trained when absent."""
+    from ronin_lite import checkpoints as ck
+    from ronin_lite.train import load_or_train
+
+    ship = load_script("ship_checkpoint")
+    cfg, result = straight
+    ship.ship(Path(cfg.run_dir), "demo-run", dest=tmp_path / "shipped")
+    monkeypatch.setattr(ck, "PRETRAINED_DIR", tmp_path / "shipped")
+    monkeypatch.delenv("RONIN_RETRAIN", raising=False)
+    mine = config(tmp_path, grounding_root, run_dir=str(tmp_path / "mine"))  # same identity
+    loaded = load_or_train(mine, shipped="demo-run", progress=False)
+    assert loaded.run_dir == tmp_path / "shipped" / "demo-run" and not (tmp_path / "mine").exists()
+    assert loaded.log == result.log and loaded.step == cfg.steps
+    for key, value in result.model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[key], value.cpu()), key
+    # another seed is another run: trained, not loaded
+    other = config(tmp_path, grounding_root, run_dir=str(tmp_path / "other"), seed=1, steps=1)
+    trained = load_or_train(other, shipped="demo-run", progress=False)
+    assert trained.run_dir == tmp_path / "other" and "differs in seed, steps" in \
+        capsys.readouterr().out
+    # asked to retrain: trained
+    monkeypatch.setenv("RONIN_RETRAIN", "1")
+    again = config(tmp_path, grounding_root, run_dir=str(tmp_path / "again"), steps=1)
+    assert load_or_train(again, shipped="demo-run", progress=False).run_dir == tmp_path / "again"
+    # not shipped (and not downloadable): trained, saying why
+    monkeypatch.delenv("RONIN_RETRAIN")
+    absent = config(tmp_path, grounding_root, run_dir=str(tmp_path / "absent"), steps=1)
+    assert load_or_train(absent, shipped="no-such-run", progress=False).run_dir == \
+        tmp_path / "absent"
+    assert "unavailable" in capsys.readouterr().out
+
+
 def test_a_run_resumed_on_other_numerics_is_refused(straight):
     """A CPU run continued on a GPU would go on in bf16 autocast: refused, with the flags that
     continue it as it was computed."""
