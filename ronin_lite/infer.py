@@ -290,8 +290,8 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
                                  f"first was {size[1]}x{size[0]}: a video must keep its size")
             if not frame.flags.writeable:  # PIL's and PyAV's arrays may be read-only
                 frame = frame.copy()
-            # (H, W, 3) uint8 -> (1, 3, H, W) float in [0, 1]; contiguous: a permuted
-            # (channels-last) input makes every layer after it about 17x slower on the CPU
+            # (H, W, 3) uint8 -> (1, 3, H, W) float in [0, 1] (the network picks its own memory
+            # layout: channels_last without gradients, see ronin_lite/models/unet.py)
             x = torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float().contiguous()
             x = x / 255.0
             t0 = time.perf_counter()

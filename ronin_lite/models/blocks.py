@@ -50,6 +50,14 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            # NHWC (inference, see models/unet.py): the channels are the contiguous last axis of
+            # the permuted view, so one fused layer_norm kernel does it. It accumulates in fp32
+            # for bf16 inputs, and autocast runs layer_norm in fp32: the statistics stay fp32.
+            out = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],),  # (B, H, W, C)
+                               self.weight.view(-1).to(x.dtype), self.bias.view(-1).to(x.dtype),
+                               self.eps)
+            return out.permute(0, 3, 1, 2)  # (B, C, H, W) view, channels_last in memory
         # statistics in fp32 even when the features are bf16/fp16 (autocast): a mean and a
         # variance taken in bf16 lose everything below 1/128 of the features' magnitude. For
         # fp32 features every cast below is a no-op (the same bits as before).
