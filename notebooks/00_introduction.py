@@ -95,7 +95,7 @@ plt.show()
 # | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~3 min (shipped runs; +10 min to train them) | ~3 min |
 # | 07 soft-mask injection | the masks, where to inject them | ~3 min | ~2 min |
 # | 08 training | the full loop: CPU small, GPU for real, several GPUs | ~5 min | ~30 min |
-# | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~5 min | ~10 min |
+# | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~3 min (shipped run; +5 min to retrain it) | ~1 min |
 # | 10 streaming inference | restore a video, constant memory, your own file | ~2 min | ~1 min |
 #
 # Notebooks 06 onwards arrive with the later parts of the course; each one starts, like this

@@ -55,6 +55,8 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
     # the runs notebook 06 loads (tools/notebook_runs.py)
     "tiny-06-lambda0.01": "4b172e995f776e84f88c4c89f99dc189f60093cf4433892759f01b4d69b7726b",
     "tiny-06-lambda1": "fdbcef93c639cca2f91acb5b3d5c92200fd910580f0cc1606b799d9abd690099",
+    # the run notebook 09 re-evaluates (section 7)
+    "tiny-09-default-seed0": "e823cbd8128f6bcacdf4f57f088da0dd001e57e75ec1a882e0d2663fc06ca29e",
 }
 
 

@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,12 +32,24 @@ sys.path.insert(0, str(ROOT))
 
 from ronin_lite.measured import NOTEBOOK_ENV  # noqa: E402
 
+
+
+def _ablation_fields(changes: dict, seed: int) -> dict:
+    """The fields of an ablation variant's run as notebook 09 configures it (paths aside)."""
+    from ronin_lite.ablations import variant_config
+
+    fields = variant_config(changes, seed=seed, runs="runs").to_dict()
+    return {k: v for k, v in fields.items() if k not in ("run_dir", "grounding_root")}
+
+
 #: name -> (notebook, TrainConfig fields the notebook sets; the rest are the tiny profile's)
 RUNS = {
-    f"tiny-06-lambda{lam:g}": ("06_prompt_approximation",
-                               dict(profile="tiny", benchmark="3d-lite", steps=500, log_every=10,
-                                    ckpt_every=500, lambda_prompt=lam))
-    for lam in (0.01, 1.0)
+    **{f"tiny-06-lambda{lam:g}": ("06_prompt_approximation",
+                                  dict(profile="tiny", benchmark="3d-lite", steps=500,
+                                       log_every=10, ckpt_every=500, lambda_prompt=lam))
+       for lam in (0.01, 1.0)},
+    # notebook 09, section 7: the default ablation variant, seed 0
+    "tiny-09-default-seed0": ("09_evaluation_and_ablations", _ablation_fields({}, seed=0)),
 }
 
 _CHILD = """
