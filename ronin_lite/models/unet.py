@@ -411,6 +411,10 @@ class StreamingUNet(nn.Module):
         return dataclasses.replace(state, frames_seen=state.frames_seen + 1, caches=caches)
 
     # --- input checks ----------------------------------------------------------------------
+    #: check NaN/Inf and the [0, 1] range where a stream starts (three host syncs on a GPU):
+    #: the trainer turns it off while it trains on its own, already checked, clips
+    check_values: bool = True
+
     def _check_frame(self, frame: object, values: bool = True) -> Tensor:
         """Type, shape and dtype always (no device sync); with ``values`` also NaN/Inf and the
         [0, 1] range, which read the frame back to the host (three syncs on a GPU): the
@@ -470,7 +474,7 @@ class StreamingUNet(nn.Module):
     def encode(self, frame: Tensor, state: StreamState | None = None) -> Encoded:
         """Encoder and latent level for one frame ``(B, 3, H, W)``; see :class:`Encoded`."""
         # values (NaN, range) are checked where a stream starts: the entry point of a video
-        frame = self._check_frame(frame, values=state is None)
+        frame = self._check_frame(frame, values=state is None and self.check_values)
         b, _, h, w = frame.shape
         if state is None:
             # the history in the dtype the blocks compute in: bf16 under autocast (an fp32
