@@ -10,6 +10,13 @@ state of the previous frames (Turtle's history: at most ``tau`` frames), encoded
 before the next one is read. Nothing grows with the video's length: a 500-frame video needs
 the memory of a 50-frame one (``data_scripts/bench_infer.py`` measures it).
 
+**Large frames, bounded memory.** Frames larger than ``tile`` (default 256) pixels on a side are
+restored as overlapping tiles, each tile a stream with its own history, blended across the
+overlap; the tiles' histories wait in a temporary folder between frames when together they
+would exceed 256 MB (:mod:`ronin_lite.tiling`). Peak memory then no longer grows with the frame's
+size (``data_scripts/bench_tiling.py`` measures it at 480p, 1080p and 2160p); ``--tile 0``
+restores whole frames, as the network was trained.
+
 **Inputs.** Any container and codec PyAV (FFmpeg) decodes, or a folder of images (PNG, JPEG,
 BMP, TIFF, WebP; in natural order: f2.png before f10.png). Grey-level frames are repeated to three channels and an
 alpha channel is dropped (documented handling, printed once). Frames of any size from
@@ -45,6 +52,7 @@ import torch
 
 from .data.scenes import IMAGE_EXTENSIONS as IMAGE_SUFFIXES
 from .data.scenes import visible_files
+from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, TiledStream
 
 MIN_SIDE = 16
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
@@ -253,11 +261,15 @@ def _check_output(path: Path, overwrite: bool) -> None:
 def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
                   side_by_side: str | os.PathLike | None = None, overwrite: bool = False,
                   device: torch.device | str | None = None, max_frames: int | None = None,
-                  progress: bool = True) -> RestoreStats:
+                  progress: bool = True, tile: int = DEFAULT_TILE,
+                  overlap: int = DEFAULT_OVERLAP, spill: bool | str = "auto") -> RestoreStats:
     """Restore ``source`` (video file or frame folder) into ``output``, frame by frame.
 
     ``model``: a :class:`~ronin_lite.models.RoninLite` (e.g. ``load_pretrained(name)``).
-    ``side_by_side``: also write input | restored. Returns :class:`RestoreStats`.
+    ``side_by_side``: also write input | restored. ``tile``, ``overlap``, ``spill``: frames
+    larger than ``tile`` pixels on a side are restored as overlapping tiles, each with its own
+    history (:class:`~ronin_lite.tiling.TiledStream`; ``tile=0``: whole frames). Returns
+    :class:`RestoreStats`.
     """
     from tqdm.auto import tqdm
 
@@ -273,7 +285,8 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
     notes: set = set()
     frames, fps = read_frames(source, notes)
     writers = [_Writer(p, fps) for p in outputs]
-    state, count, size, net_seconds, first_seconds = None, 0, None, 0.0, 0.0
+    stream = TiledStream(model, tile, overlap, spill)
+    count, size, net_seconds, first_seconds = 0, None, 0.0, 0.0
     tick = time.perf_counter()
     bar = tqdm(desc=f"restore {Path(source).name}", unit="frame", disable=not progress)
     try:
@@ -295,9 +308,7 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
             x = torch.from_numpy(frame).to(device).permute(2, 0, 1)[None].float().contiguous()
             x = x / 255.0
             t0 = time.perf_counter()
-            out = model(x, state)  # (1, 3, H, W), the prompt, the next state
-            state = out.state
-            restored_t = out.restored.clamp(0, 1)[0]
+            restored_t = stream(x).clamp(0, 1)[0]  # (3, H, W); the history is in the stream
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             if count == 0:
@@ -320,6 +331,7 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
         raise
     finally:
         bar.close()
+        stream.close()
     for note in sorted(notes):
         print(f"{'warning' if note.startswith(TRUNCATED) else 'note'}: {note}", file=sys.stderr)
     return RestoreStats(count, size[0], size[1], fps, time.perf_counter() - tick, net_seconds,
@@ -345,6 +357,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="shipped name, checkpoint folder or run folder (default: small-3d-lite)")
     p.add_argument("--side-by-side", default=None, help="also write input | restored here")
     p.add_argument("--device", default=None, help="cpu | cuda (default: cuda when available)")
+    p.add_argument("--tile", type=int, default=DEFAULT_TILE,
+                   help=f"restore frames larger than this many pixels on a side as overlapping "
+                        f"tiles, each with its own history (default {DEFAULT_TILE}; 0: whole "
+                        "frames, which needs about 2 GB per megapixel with small on a CPU)")
+    p.add_argument("--tile-overlap", type=int, default=DEFAULT_OVERLAP,
+                   help=f"pixels shared by neighbouring tiles, blended (default {DEFAULT_OVERLAP})")
+    p.add_argument("--spill", choices=["auto", "yes", "no"], default="auto",
+                   help="keep the tiles' histories in a temporary folder between frames: "
+                        "auto (when they would exceed 256 MB), yes, no")
     p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--quiet", action="store_true")
@@ -354,8 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         from .checkpoints import load_any
 
         model = load_any(args.checkpoint, device)
+        spill = {"auto": "auto", "yes": True, "no": False}[args.spill]
         stats = restore_video(model, args.source, args.output, args.side_by_side,
-                              args.overwrite, device, args.max_frames, not args.quiet)
+                              args.overwrite, device, args.max_frames, not args.quiet,
+                              args.tile, args.tile_overlap, spill)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -208,3 +208,40 @@ def test_restored_pixels_equal_restore_frames_on_the_same_frames(model, tmp_path
     assert written.shape == expected_u8.shape
     assert np.abs(written.astype(int) - expected_u8).max() <= 1
     assert np.mean(written != expected_u8) < 0.01
+
+
+def test_large_frames_are_restored_in_tiles_each_with_its_history(model, tmp_path):
+    """Frames larger than --tile are restored tile by tile (ronin_lite.tiling): the written
+    frames are the TiledStream's output, spilled or not; --tile 0 restores whole frames."""
+    import torch
+
+    from ronin_lite.tiling import TiledStream
+
+    src = tmp_path / "frames"
+    src.mkdir()
+    rng = np.random.default_rng(5)
+    clip_u8 = (rng.random((4, 40, 56, 3)) * 255).astype(np.uint8)
+    for i, frame in enumerate(clip_u8):
+        Image.fromarray(frame).save(src / f"f{i + 1}.png")
+
+    def written(folder: Path) -> np.ndarray:
+        return np.stack([np.asarray(Image.open(p)) for p in
+                         sorted(folder.iterdir(), key=lambda p: p.name)])
+
+    with TiledStream(model, tile=32, overlap=8, spill=False) as stream, torch.no_grad():
+        expected = [stream(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0)
+                    .clamp(0, 1)[0].permute(1, 2, 0).numpy() for f in clip_u8]
+        assert stream.tiles == 2 * 2
+    expected_u8 = np.floor(np.stack(expected) * 255.0 + 0.5).astype(np.uint8)
+    for spill in (False, True):
+        out = tmp_path / f"tiled-{spill}"
+        infer.restore_video(model, src, out, progress=False, tile=32, overlap=8, spill=spill)
+        assert np.abs(written(out).astype(int) - expected_u8).max() <= 1
+    from ronin_lite.evaluate import restore_frames
+
+    save_checkpoint(model, tmp_path / "ckpt")
+    assert infer.main([str(src), str(tmp_path / "whole"), "--tile", "0", "--quiet",
+                       "--checkpoint", str(tmp_path / "ckpt")]) == 0
+    whole, _ = restore_frames(model, clip_u8.astype(np.float32) / 255.0)
+    whole_u8 = np.floor(whole * 255.0 + 0.5).astype(np.uint8)
+    assert np.abs(written(tmp_path / "whole").astype(int) - whole_u8).max() <= 1

@@ -1,0 +1,45 @@
+"""data_scripts/bench_roofline.py and bench_tiling.py at toy sizes: they run and report sense."""
+
+import json
+
+import torch
+
+from data_script_loader import load_script
+from ronin_lite.checkpoints import save_checkpoint
+from ronin_lite.models import RoninConfig, RoninLite
+
+
+def test_bench_roofline_reports_macs_rates_and_ratios(tmp_path, capsys):
+    out = tmp_path / "roof.json"
+    bench = load_script("bench_roofline")
+    assert bench.main(["--profiles", "tiny", "--size", "32", "--frames", "2",
+                       "--train-steps", "1", "--threads", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    (row,) = result["rows"]
+    assert row["profile"] == "tiny" and result["machine"]["threads"] == 1
+    assert row["inference"]["gmacs_per_frame"] > 0 and row["training"]["gmacs_per_step"] > 0
+    # a training step (forward and backward over a 4 x 3-frame clip batch) does more work
+    # than restoring one frame
+    assert row["training"]["gmacs_per_step"] > row["inference"]["gmacs_per_frame"]
+    assert 0 < row["inference_ratio"] and 0 < row["training_ratio"]
+    assert len(result["references"]) == 3  # before, after inference, after training
+    assert result["ceiling_gmac_per_s"] == max(r["gmac_per_s"] for r in result["references"])
+    assert result["references"][0]["gmacs"] == 64 * 64 * 9 * 256 * 256 / 1e9
+    assert "x the ceiling" in capsys.readouterr().out
+
+
+def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
+    torch.manual_seed(0)
+    save_checkpoint(RoninLite(RoninConfig("tiny")).eval(), tmp_path / "net")
+    out = tmp_path / "tiling.json"
+    bench = load_script("bench_tiling")
+    assert bench.main(["--checkpoint", str(tmp_path / "net"), "--threads", "1", "--sizes",
+                       "40x72", "--whole", "40x72", "--frames", "2", "--tile", "32",
+                       "--overlap", "8", "--agreement-size", "40x72", "--agreement-frames", "2",
+                       "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["memory"]) == {"40x72 tile 32", "40x72 tile 0"}
+    for run in result["memory"].values():
+        assert run["frames"] == 2 and run["peak_rss_mb"] > 0
+    assert len(result["agreement"]["psnr_db"]) == 2 and result["tile"] == 32
+    assert "tiled vs whole" in capsys.readouterr().out
