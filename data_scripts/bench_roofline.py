@@ -140,6 +140,32 @@ def training(profile: str, steps: int, device: torch.device) -> dict:
             "gmac_per_s": macs / seconds / 1e9}
 
 
+def profile_inference(profile: str, size: int, device: torch.device, top: int = 12) -> list:
+    """Where the time of a warm stream goes: torch.profiler's operators by self time."""
+    from torch.profiler import ProfilerActivity, profile as torch_profile
+
+    model = RoninLite.from_profile(profile).to(device).eval()
+    tau = model.backbone.config.tau
+    clip = torch.rand(tau + 4, 1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda"
+                                           else [])
+    with torch.inference_mode():
+        state = None
+        for frame in clip[:tau].to(device):
+            state = model(frame, state).state
+        with torch_profile(activities=activities) as prof:
+            for frame in clip[tau:].to(device):
+                state = model(frame, state).state
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [{"op": e.key, "calls": e.count, "self_share": e.self_cpu_time_total / total}
+            for e in events[:top]]
+    print(f"{profile}: self time of 4 frames at {size}px, by operator:")
+    for r in rows:
+        print(f"  {r['op']:<40} {r['self_share']:6.1%}  ({r['calls']} calls)")
+    return rows
+
+
 def bf16_peak(device: torch.device) -> tuple[str, float | None]:
     name = torch.cuda.get_device_name(device)
     for key, tflops in BF16_PEAK_TFLOPS.items():
@@ -176,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-profiles", nargs="+", default=None, choices=list(PROFILES),
                    help="profiles whose training step is measured (default: all on a GPU; tiny "
                         "and small on a CPU: full's fp32 step needs about 45 GiB)")
+    p.add_argument("--profiler", action="store_true",
+                   help="also print torch.profiler's top operators (self time) of 4 streamed "
+                        "frames of each profile's inference")
     p.add_argument("--out", type=Path, help="JSON file (default: "
                    "results/bench_roofline_<cpu|cuda>.json)")
     args = p.parse_args(argv)
@@ -193,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             references.append(reference_conv(device))
         rows.append(row)
         print(f"{profile:>5}: measured", flush=True)
+        if args.profiler:
+            row["profiler_top"] = profile_inference(profile, args.size, device)
     ceiling = max(r["gmac_per_s"] for r in references)
     rates = ", ".join(f"{r['gmac_per_s']:.1f}" for r in references)
     print(f"reference 3x3 convolution: {rates} GMAC/s over the run; ceiling {ceiling:.1f}")
