@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tile", type=int, default=DEFAULT_TILE,
                    help=f"restore frames larger than this many pixels on a side as overlapping "
                         f"tiles, each with its own history (default {DEFAULT_TILE}; 0: whole "
-                        "frames, which needs about 2 GB per megapixel with small on a CPU)")
+                        "frames: small needs 3 GiB for 1080p on a CPU, data_scripts/bench_tiling.py)")
     p.add_argument("--tile-overlap", type=int, default=DEFAULT_OVERLAP,
                    help=f"pixels shared by neighbouring tiles, blended (default {DEFAULT_OVERLAP})")
     p.add_argument("--spill", choices=["auto", "yes", "no"], default="auto",
