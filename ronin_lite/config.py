@@ -78,6 +78,16 @@ PROFILES: dict[str, Profile] = {
 }
 
 
+#: ``RONIN_RETRAIN=1``: the notebooks train what they would otherwise load from a shipped run
+#: (:func:`ronin_lite.train.load_or_train`); their measured numbers are then not checked
+RETRAIN_ENV = "RONIN_RETRAIN"
+
+
+def retrain_requested() -> bool:
+    """True when ``RONIN_RETRAIN`` is set to anything but empty or ``0``."""
+    return os.environ.get(RETRAIN_ENV, "") not in ("", "0")
+
+
 def has_gpu() -> bool:
     """True when a CUDA device is usable (torch imported lazily: config stays cheap)."""
     try:

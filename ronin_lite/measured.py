@@ -78,8 +78,8 @@ def reference_configuration() -> bool:
     shipped notebook runs loaded (``RONIN_RETRAIN=1`` trains them anew: another experiment)."""
     from . import config
 
-    retrain = os.environ.get("RONIN_RETRAIN", "") not in ("", "0")
-    return config.default_profile_name() == "tiny" and not config.has_gpu() and not retrain
+    return (config.default_profile_name() == "tiny" and not config.has_gpu()
+            and not config.retrain_requested())
 
 
 def load_tolerances() -> dict:

@@ -101,7 +101,7 @@ from torch import Tensor, nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .checkpoints import LATEST_FILE, load_checkpoint, save_checkpoint, write_json_atomic
-from .config import PROFILE_NAMES, data_root, get_profile, pick_device
+from .config import PROFILE_NAMES, data_root, get_profile, pick_device, retrain_requested
 from .data.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .data.datasets import TrainClips, collate_clips
 from .grounding.cache import GroundingCache, cache_name
@@ -486,23 +486,31 @@ class ClipLoss(nn.Module):
 # ---------------------------------------------------------------------------------------------
 # Run folder: identity, trainer state, checkpoints
 # ---------------------------------------------------------------------------------------------
+def _identity_differences(run_file: Path, config: TrainConfig,
+                          device: torch.device | None = None) -> dict[str, tuple]:
+    """``{field: (held there, ours)}`` for each identity field in which the run recorded in
+    ``run_file`` differs from ``config`` (empty: the same run)."""
+    held = json.loads(run_file.read_text())["identity"]
+    ours = json.loads(json.dumps(config.identity(device)))
+    # runs written before these were recorded: on a CPU, on the bundled scenes
+    held.setdefault("numerics", "cpu fp32")
+    held.setdefault("scenes", "builtin")
+    return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
+            if held.get(k) != ours.get(k)}
+
+
 def _check_run_dir(config: TrainConfig, device: torch.device) -> Path:
     """Refuse a folder that holds another run, or other files; return the folder."""
     run_dir = Path(config.run_dir)
     run_file = run_dir / RUN_FILE
     if run_file.exists():
-        held = json.loads(run_file.read_text())["identity"]
-        ours = json.loads(json.dumps(config.identity(device)))
-        # runs written before these were recorded: on a CPU, on the bundled scenes
-        held.setdefault("numerics", "cpu fp32")
-        held.setdefault("scenes", "builtin")
-        differs = {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
-                   if held.get(k) != ours.get(k)}
+        differs = _identity_differences(run_file, config, device)
         if differs:
             listing = ", ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in differs.items())
             hint = ""
             if "numerics" in differs:
-                hint = f" (to continue it as it was computed: --device {held['numerics'].split()[0]})"
+                device_there = differs["numerics"][0].split()[0]
+                hint = f" (to continue it as it was computed: --device {device_there})"
             raise ValueError(
                 f"the run folder {run_dir} holds another run ({listing}){hint}; use another "
                 "--run-dir, or delete that folder to start over"
@@ -791,10 +799,6 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
     return TrainResult(model, read_log(run_dir) if rank == 0 else [], run_dir, step)
 
 
-#: Set to 1 to make :func:`load_or_train` train even where a shipped run exists.
-RETRAIN_ENV = "RONIN_RETRAIN"
-
-
 def load_or_train(config: TrainConfig, shipped: str, ground: bool = False,
                   progress: bool = True) -> TrainResult:
     """The run ``config`` describes: loaded from the shipped checkpoint ``shipped`` (weights and
@@ -811,17 +815,14 @@ def load_or_train(config: TrainConfig, shipped: str, ground: bool = False,
     from .checkpoints import pretrained_folder
     from .data.fetch import FetchError
 
-    if os.environ.get(RETRAIN_ENV, "") not in ("", "0"):
+    if retrain_requested():
         return train(config, ground=ground, progress=progress)
     try:
         folder = pretrained_folder(shipped)
     except (OSError, FetchError) as exc:  # not shipped here, or no internet
         print(f"shipped run {shipped!r} unavailable ({str(exc).splitlines()[0]}): training it")
         return train(config, ground=ground, progress=progress)
-    held = json.loads((folder / RUN_FILE).read_text())["identity"]
-    ours = json.loads(json.dumps(config.identity()))
-    differs = sorted(k for k in (set(held) | set(ours)) - {"numerics"}
-                     if held.get(k) != ours.get(k))
+    differs = [k for k in _identity_differences(folder / RUN_FILE, config) if k != "numerics"]
     if differs:
         print(f"shipped run {shipped!r} is another run (differs in {', '.join(differs)}): "
               "training this one")
