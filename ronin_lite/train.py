@@ -105,11 +105,13 @@ from .config import PROFILE_NAMES, data_root, get_profile, pick_device, retrain_
 from .data.benchmarks import BENCHMARKS, Benchmark, get_benchmark
 from .data.datasets import TrainClips, collate_clips
 from .grounding.cache import GroundingCache, cache_name
-from .models.prompts import INJECT_STAGES
+from .models.prompts import CONDITIONS, INJECT_STAGES
 from .models.ronin import RoninConfig, RoninLite
 from .models.unet import CONFIG_NAMES
 
 TARGET_NORMS = ("none", "center", "standardize")
+#: where the prompt comes from: the network's generator (RONIN) or the describer (non-blind)
+PROMPT_SOURCES = ("generated", "describer")
 RUN_FILE = "run.json"
 LOG_FILE = "log.jsonl"
 TRAINER_TENSORS = "trainer.safetensors"
@@ -142,14 +144,23 @@ class TrainConfig:
     clip_len: int | None = field(default=None, **_opt("frames per training clip"))
     lr: float | None = field(default=None, **_opt("peak learning rate"))
     min_lr: float = field(default=1e-7, **_opt("learning rate at the end of the cosine"))
+    warmup: int = field(default=0, **_opt("steps of linear learning-rate warm-up before the "
+                                          "cosine"))
     weight_decay: float = field(default=1e-4, **_opt("AdamW weight decay"))
     lambda_prompt: float = field(default=1.0, **_opt("weight of the prompt loss (paper: 0.01; "
                                                       "ours 1, see the module docstring)"))
     target_norm: str = field(default="center", **_opt("prompt target: none | center | "
                                                        "standardize (see the module docstring)"))
     prompt_dim: int = field(default=384, **_opt("prompt width = text-embedding width"))
-    inject: str | None = field(default=None, **_opt("masked decoder stages: none | first | "
-                                                     "last2 | all (default: last2)"))
+    inject: str | None = field(default=None, **_opt("stages the prompt modulates: none | first | "
+                                                     "last2 | all | all+latent (default: last2)"))
+    condition: str = field(default="mask", **_opt("how the prompt enters: mask (RONIN's soft "
+                                                  "masks) | film (scale and shift; a course "
+                                                  "variant)"))
+    prompt_source: str = field(default="generated", **_opt(
+        "generated (RONIN: the network predicts its prompt) | describer (non-blind: the prompt "
+        "IS the embedding of the describer's description, in training and at test; with "
+        "--describer oracle, the upper bound of the grounding study)"))
     cross_attention: bool = field(default=True, **_opt("encoder-1 -> latent cross-attention"))
     prompt: bool = field(default=True, **_opt("the prompt path (--no-prompt: the twin without)"))
     seed: int | None = field(default=None, **_opt("initialisation and augmentation seed"))
@@ -208,8 +219,20 @@ class TrainConfig:
         if bad or self.crop < 16:
             raise ValueError(f"these fields must be > 0 (crop >= 16): "
                              f"{bad or {'crop': self.crop}}")
+        if not 0 <= self.warmup < self.steps:
+            raise ValueError(f"--warmup must be in [0, steps), got {self.warmup} of "
+                             f"{self.steps} steps")
         if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers) < 0:
             raise ValueError("min_lr, weight_decay, lambda_prompt and num_workers must be >= 0")
+        if self.prompt_source not in PROMPT_SOURCES:
+            raise ValueError(f"unknown prompt_source {self.prompt_source!r}; choose one of "
+                             f"{list(PROMPT_SOURCES)}")
+        if self.prompt_source == "describer" and (not self.prompt or self.inject == "none"
+                                                  or self.val_every):
+            raise ValueError("prompt_source='describer' feeds the description's embedding to "
+                             "the masks: it needs the prompt path, an inject mode other than "
+                             "'none', and no --val-every (the val frames would need "
+                             "describing too: score them with the grounding study's script)")
         if self.prompt and self.inject == "none" and self.lambda_prompt == 0:
             raise ValueError("with inject='none' and lambda_prompt=0 the prompt generator "
                              "learns nothing: set lambda_prompt > 0, or train --no-prompt")
@@ -218,12 +241,14 @@ class TrainConfig:
     def model_config(self) -> RoninConfig:
         """The architecture this run trains."""
         return RoninConfig(backbone=self.model, prompt_dim=self.prompt_dim, inject=self.inject,
-                           cross_attention=self.cross_attention, prompt=self.prompt)
+                           cross_attention=self.cross_attention, prompt=self.prompt,
+                           condition=self.condition)
 
     @property
     def needs_targets(self) -> bool:
-        """True when the prompt loss is on, which needs a grounding cache."""
-        return self.prompt and self.lambda_prompt > 0
+        """True when the prompt loss is on, or the prompt is the description's embedding: both
+        need a grounding cache."""
+        return self.prompt and (self.lambda_prompt > 0 or self.prompt_source == "describer")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -273,10 +298,14 @@ def portable_path(path: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Schedule, augmentation, order
 # ---------------------------------------------------------------------------------------------
-def cosine_lr(step: int, steps: int, lr: float, min_lr: float) -> float:
-    """Learning rate of step ``step`` (0-based): cosine from ``lr`` at 0 to ``min_lr`` at
-    ``steps``."""
-    return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * step / steps))
+def cosine_lr(step: int, steps: int, lr: float, min_lr: float, warmup: int = 0) -> float:
+    """Learning rate of step ``step`` (0-based): with ``warmup`` steps, a linear ramp up to
+    ``lr`` over steps ``0 .. warmup - 1``; then a cosine from ``lr`` (at step ``warmup``) to
+    ``min_lr`` at ``steps``."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * (step - warmup)
+                                                         / (steps - warmup)))
 
 
 def dihedral(x: Tensor, k: int) -> Tensor:
@@ -465,19 +494,21 @@ class ClipLoss(nn.Module):
     ``(loss, l1, prompt_loss)``, each term averaged over the frames.
     """
 
-    def __init__(self, model: RoninLite, lambda_prompt: float):
+    def __init__(self, model: RoninLite, lambda_prompt: float, given_prompt: bool = False):
         super().__init__()
-        self.model, self.lambda_prompt = model, lambda_prompt
+        self.model, self.lambda_prompt, self.given_prompt = model, lambda_prompt, given_prompt
 
     def forward(self, degraded: Tensor, clean: Tensor,
                 targets: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         T = degraded.shape[1]
         state, l1, prompt_loss = None, degraded.new_zeros(()), degraded.new_zeros(())
         for t in range(T):
-            out = self.model(degraded[:, t], state)  # restored (B, 3, H, W), prompt (B, D)
+            # restored (B, 3, H, W), prompt (B, D); non-blind: the target IS the prompt
+            given = targets[:, t] if self.given_prompt else None
+            out = self.model(degraded[:, t], state, given)
             state = out.state
             l1 = l1 + F.l1_loss(out.restored.float(), clean[:, t])
-            if targets is not None:
+            if targets is not None and not self.given_prompt:
                 prompt_loss = prompt_loss + F.l1_loss(out.prompt.float(), targets[:, t])
         l1, prompt_loss = l1 / T, prompt_loss / T
         return l1 + self.lambda_prompt * prompt_loss, l1, prompt_loss
@@ -495,6 +526,9 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     # runs written before these were recorded: on a CPU, on the bundled scenes
     held.setdefault("numerics", "cpu fp32")
     held.setdefault("scenes", "builtin")
+    held.setdefault("condition", "mask")  # fields added with the grounding study
+    held.setdefault("prompt_source", "generated")
+    held.setdefault("warmup", 0)
     return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
             if held.get(k) != ours.get(k)}
 
@@ -716,14 +750,15 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
         _trim_log(run_dir / LOG_FILE, start)
     end = config.steps if stop_at is None else min(max(stop_at, start), config.steps)
 
-    loss_fn: nn.Module = ClipLoss(model, config.lambda_prompt)
+    loss_fn: nn.Module = ClipLoss(model, config.lambda_prompt,
+                                  given_prompt=config.prompt_source == "describer")
     if world > 1:
         # with one-frame clips the history is empty, so the state alignment's parameters get
         # no gradient: DDP must be told to expect unused parameters then (and only then: the
         # search costs a pass over the graph every step)
         loss_fn = nn.parallel.DistributedDataParallel(
             loss_fn, device_ids=[device.index] if device.type == "cuda" else None,
-            find_unused_parameters=config.clip_len == 1)
+            find_unused_parameters=config.clip_len == 1 or config.prompt_source == "describer")
     clips = TrainClips(_benchmark(config), config.steps * config.batch, config.clip_len,
                        config.crop)
     loader = DataLoader(AugmentedClips(clips, config.seed),
@@ -753,7 +788,7 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
         log = stack.enter_context(open(run_dir / LOG_FILE, "a", encoding="utf-8")) \
             if rank == 0 else None
         for batch in loader:
-            lr = cosine_lr(step, config.steps, config.lr, config.min_lr)
+            lr = cosine_lr(step, config.steps, config.lr, config.min_lr, config.warmup)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             degraded = batch["degraded"].to(device, non_blocking=True)  # (b, T, 3, H, W)
@@ -845,7 +880,7 @@ def _parser() -> argparse.ArgumentParser:
                "  torchrun --nproc-per-node 2 -m ronin_lite.train --profile small --run-dir runs/ddp")
     choices = {"profile": PROFILE_NAMES, "benchmark": sorted(BENCHMARKS),
                "target_norm": TARGET_NORMS, "inject": tuple(INJECT_STAGES),
-               "model": CONFIG_NAMES}
+               "model": CONFIG_NAMES, "condition": CONDITIONS, "prompt_source": PROMPT_SOURCES}
     kinds = {"int": int, "float": float, "str": str}
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")

@@ -354,16 +354,19 @@ def test_channels_last_inference_equals_the_nchw_computation():
 def test_layernorm_fused_nhwc_path_equals_the_nchw_formula(dtype):
     from ronin_lite.models.blocks import LayerNorm2d
 
+    gen = torch.Generator().manual_seed(0)
     norm = LayerNorm2d(24)
     with torch.no_grad():
-        norm.weight.normal_()
-        norm.bias.normal_()
-    x = (torch.randn(2, 24, 5, 7) * 3 + 1).to(dtype)
+        norm.weight.normal_(generator=gen)
+        norm.bias.normal_(generator=gen)
+    x = (torch.randn(2, 24, 5, 7, generator=gen) * 3 + 1).to(dtype)
     nchw = norm(x)
     nhwc = norm(x.contiguous(memory_format=torch.channels_last))
     assert nhwc.is_contiguous(memory_format=torch.channels_last) and nhwc.dtype == dtype
-    tol = 1e-5 if dtype == torch.float32 else 3e-2
-    assert torch.allclose(nhwc.float(), nchw.float(), atol=tol, rtol=0)
+    # bf16: the two paths may round the output to neighbouring values, one unit in the last
+    # place apart (2^-7 relative), wherever the output's magnitude is
+    atol, rtol = (1e-5, 0) if dtype == torch.float32 else (1e-2, 2**-7)
+    torch.testing.assert_close(nhwc.float(), nchw.float(), atol=atol, rtol=rtol)
     # fp32 statistics on the fused path too: magnitude 100, variation 0.1 (see the test above)
     big = (100 + 0.1 * torch.randn(2, 24, 4, 4, generator=torch.Generator().manual_seed(0)))
     out = norm(big.to(dtype).contiguous(memory_format=torch.channels_last))

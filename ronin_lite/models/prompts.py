@@ -42,6 +42,12 @@ boost (towards 2) a channel; the range is ``(0, 2)`` instead of ``(0, 1)``. A ze
 high, ``sigmoid(4) = 0.98``, would start near the identity but with a 28x smaller gradient).
 Measured (tiny profile, 3d-lite, 300 steps, one seed): the paper's sigmoid with a default
 initialisation ends at 23.53 dB test PSNR, ours at 23.65 dB (the no-prompt twin: 23.66 dB).
+
+**Course variants, not the paper's** (the grounding study, :mod:`ronin_lite.study`):
+``condition="film"`` (:class:`FiLMInjection`) turns the prompt into a per-channel scale *and
+shift*, identity at init; ``inject="all+latent"`` also modulates the latent features (before
+the decoder; :class:`~ronin_lite.models.ronin.RoninLite` applies that one). The paper's masks stay
+the default; the study's results say what the variants change.
 """
 
 from __future__ import annotations
@@ -62,7 +68,10 @@ INJECT_STAGES: dict[str, tuple[str, ...]] = {
     "first": ("decoder3",),
     "last2": ("decoder2", "decoder1"),
     "all": DECODER_STAGES,
+    "all+latent": ("latent", *DECODER_STAGES),  # a course variant: also the latent features
 }
+#: how the prompt enters the features: RONIN's soft masks (a gain per channel) or FiLM
+CONDITIONS = ("mask", "film")
 
 
 def _check_map(x: object, channels: int, what: str) -> Tensor:
@@ -140,19 +149,50 @@ class SoftMaskInjection(nn.Module):
         super().__init__()
         if not stages:
             raise ValueError("SoftMaskInjection needs at least one stage; inject='none' has none")
-        unknown = sorted(set(stages) - set(DECODER_STAGES))
+        unknown = sorted(set(stages) - set(INJECT_STAGES["all+latent"]))
         if unknown:
-            raise ValueError(f"unknown decoder stage(s) {unknown}; choose from {DECODER_STAGES}")
+            raise ValueError(f"unknown stage(s) {unknown}; choose from "
+                             f"{INJECT_STAGES['all+latent']}")
         self.prompt_dim = prompt_dim
-        self.linears = nn.ModuleDict({s: nn.Linear(prompt_dim, c) for s, c in stages.items()})
+        self.linears = nn.ModuleDict({s: nn.Linear(prompt_dim, self.width * c)
+                                      for s, c in stages.items()})
         for linear in self.linears.values():  # 2 sigmoid(0) = 1: every mask starts as identity
             nn.init.zeros_(linear.weight)
             nn.init.zeros_(linear.bias)
 
-    def forward(self, prompt: Tensor) -> dict[str, Tensor]:
+    #: outputs per channel: one gain
+    width = 1
+
+    def _check(self, prompt: object) -> None:
         if not isinstance(prompt, Tensor) or prompt.ndim != 2 or prompt.shape[1] != self.prompt_dim:
             got = tuple(prompt.shape) if isinstance(prompt, Tensor) else type(prompt).__name__
             raise ValueError(f"prompt must be shaped (B, {self.prompt_dim}), got {got}")
+
+    def forward(self, prompt: Tensor) -> dict[str, Tensor]:
+        self._check(prompt)
         # (B, prompt_dim) -> (B, C_s) -> (B, C_s, 1, 1) for every chosen stage
         return {s: (2 * torch.sigmoid(linear(prompt)))[..., None, None]
                 for s, linear in self.linears.items()}
+
+
+class FiLMInjection(SoftMaskInjection):
+    """Prompt -> per-channel FiLM ``(scale, shift) = (1 + W_s P + b_s, V_s P + c_s)``, the
+    identity at init (zero weights). **A course variant, not the paper's.**
+
+    Feature-wise linear modulation (Perez et al., AAAI 2018) can *add* a per-channel offset that
+    depends on the degradation, where a gain can only re-weight what the decoder already
+    computes; a gain is also bounded to ``(0, 2)`` by the sigmoid. The grounding study
+    (``data_scripts/run_grounding_study.py``, notebook 09) measures both with the oracle
+    prompt and with the generated one. ``forward(prompt (B, prompt_dim)) -> {stage: (scale,
+    shift)}``, each ``(B, C_s, 1, 1)``.
+    """
+
+    width = 2
+
+    def forward(self, prompt: Tensor) -> dict[str, tuple[Tensor, Tensor]]:
+        self._check(prompt)
+        out = {}
+        for s, linear in self.linears.items():
+            gamma, beta = linear(prompt)[..., None, None].chunk(2, dim=1)  # 2 x (B, C_s, 1, 1)
+            out[s] = (1 + gamma, beta)
+        return out

@@ -40,13 +40,22 @@ import torch
 from torch import Tensor, nn
 
 from .prompts import (
+    CONDITIONS,
     INJECT_STAGES,
     EncoderLatentCrossAttention,
+    FiLMInjection,
     InjectMode,
     PromptGenerator,
     SoftMaskInjection,
 )
-from .unet import STAGE_LEVEL, BackboneConfig, StreamingUNet, StreamState, backbone_config
+from .unet import (
+    STAGE_LEVEL,
+    BackboneConfig,
+    StreamingUNet,
+    StreamState,
+    backbone_config,
+    modulate,
+)
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,8 @@ class RoninConfig:
 
     backbone: BackboneConfig | str = "tiny"  # a BackboneConfig or its name (tiny/small/full)
     prompt_dim: int = 384  # width of P_t = width of the text embedding (bge-micro-v2: 384)
-    inject: InjectMode = "last2"  # decoder stages masked by the prompt: none / first / last2 / all
+    inject: InjectMode = "last2"  # stages the prompt modulates: none/first/last2/all/all+latent
+    condition: str = "mask"  # how: "mask" (RONIN's 2 sigmoid gains) or "film" (scale and shift)
     cross_attention: bool = True  # encoder-1 -> latent cross-attention
     prompt: bool = True  # False: no generator, no masks (the no-prompt twin)
     kv_grid: int = 8  # encoder 1 is pooled to kv_grid x kv_grid keys/values
@@ -70,6 +80,9 @@ class RoninConfig:
             )
         if self.inject not in INJECT_STAGES:
             raise ValueError(f"unknown inject {self.inject!r}; choose one of {list(INJECT_STAGES)}")
+        if self.condition not in CONDITIONS:
+            raise ValueError(f"unknown condition {self.condition!r}; choose one of "
+                             f"{list(CONDITIONS)}")
         if not self.prompt and self.inject != "none":
             raise ValueError(
                 f"inject={self.inject!r} needs a prompt to make masks from; the no-prompt "
@@ -146,9 +159,10 @@ class RoninLite(nn.Module):
         self.generator = PromptGenerator(latent, self.config.prompt_dim) \
             if self.config.prompt else None
         channels = dict(zip(self.backbone.decoder_stage_names,
-                            self.backbone.decoder_stage_channels))
+                            self.backbone.decoder_stage_channels), latent=latent)
         stages = {s: channels[s] for s in INJECT_STAGES[self.config.inject]}  # name -> C_s
-        self.injection = SoftMaskInjection(self.config.prompt_dim, stages) if stages else None
+        kind = FiLMInjection if self.config.condition == "film" else SoftMaskInjection
+        self.injection = kind(self.config.prompt_dim, stages) if stages else None
         if self.config.prompt:
             d = self.config.prompt_dim
             self.register_buffer("target_mean", torch.zeros(d))
@@ -230,6 +244,9 @@ class RoninLite(nn.Module):
             prompt = self.generator(latent)  # prompt generator: (B, 8C, h, w) -> (B, prompt_dim)
         # soft masks from the prompt on the chosen decoder stages (paper: the last two)
         masks = self.injection(prompt) if self.injection is not None else None
+        if masks is not None and "latent" in masks:  # a course variant: the latent too
+            masks = dict(masks)
+            encoded = encoded.with_latent(modulate(encoded.latent, masks.pop("latent")))
         restored, state = self.backbone.decode(encoded, masks)
         return RoninOutput(restored, prompt, state)
 

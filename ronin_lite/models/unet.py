@@ -34,7 +34,8 @@ single-frame network (history blocks become plain channel-attention blocks).
   stage names (:attr:`StreamingUNet.decoder_stage_names`: ``"decoder3"``, ``"decoder2"``,
   ``"decoder1"``, deep to shallow, with :attr:`StreamingUNet.decoder_stage_channels` ``4C, 2C,
   C``) to per-channel soft masks ``(B or 1, C_stage, 1, 1)`` that multiply that stage's output
-  features (RONIN: the last two, ``decoder2`` and ``decoder1``). ``forward(frame, state, masks)``
+  features (RONIN: the last two, ``decoder2`` and ``decoder1``), or ``(scale, shift)`` pairs of
+  such tensors (FiLM, a course variant: ``x * scale + shift``). ``forward(frame, state, masks)``
   is ``decode(encode(frame, state), masks)``.
 
 Departures from Turtle:
@@ -325,6 +326,15 @@ def _describe(x: object) -> str:
     return f"{type(x).__name__} {tuple(shape)} {getattr(x, 'dtype', '')}".rstrip()
 
 
+def modulate(x: Tensor, mask: Tensor | tuple[Tensor, Tensor]) -> Tensor:
+    """Per-channel conditioning of features ``x (B, C, H, W)``: a gain ``(B or 1, C, 1, 1)``
+    (RONIN's soft mask: ``x * mask``) or a FiLM pair ``(scale, shift)`` (``x * scale + shift``)."""
+    if isinstance(mask, tuple):
+        scale, shift = mask
+        return x * scale + shift
+    return x * mask
+
+
 class StreamingUNet(nn.Module):
     """Turtle-style streaming U-Net: ``forward(frame, state=None, masks=None)``.
 
@@ -462,12 +472,15 @@ class StreamingUNet(nn.Module):
             )
         for name, mask in masks.items():
             channels = self.decoder_stage_channels[self.decoder_stage_names.index(name)]
-            if not isinstance(mask, Tensor) or mask.ndim != 4 or mask.shape[0] not in (1, batch) \
-                    or mask.shape[1:] != (channels, 1, 1):  # fmt: skip
-                raise ValueError(
-                    f"mask for {name!r} must be shaped ({batch} or 1, {channels}, 1, 1), "
-                    f"got {_describe(mask)}"
-                )
+            parts = mask if isinstance(mask, tuple) and len(mask) == 2 else (mask,)
+            for part in parts:
+                if not isinstance(part, Tensor) or part.ndim != 4 \
+                        or part.shape[0] not in (1, batch) or part.shape[1:] != (channels, 1, 1):
+                    raise ValueError(
+                        f"mask for {name!r} must be shaped ({batch} or 1, {channels}, 1, 1), "
+                        f"or a (scale, shift) pair of such tensors (FiLM), got "
+                        f"{_describe(part)}"
+                    )
         return masks
 
     # --- the network -----------------------------------------------------------------------
@@ -511,7 +524,7 @@ class StreamingUNet(nn.Module):
             x, new = self.stages[name](x, state.caches)  # last block: align + route history
             entries.update(new)
             if name in masks:
-                x = x * masks[name]  # RONIN: per-channel soft mask from the prompt
+                x = modulate(x, masks[name])  # RONIN: per-channel soft mask from the prompt
         x, _ = self.stages["refinement"](x, {})
         h, w = encoded.size
         restored = (self.output(x) + encoded.frame)[..., :h, :w]  # global residual, crop back

@@ -1,0 +1,203 @@
+"""The grounding study (ronin_lite.study): recipe sweep on val, then the oracle and the predicted
+prompt against the no-prompt twin on test, several seeds: results/grounding_study_<profile>.json.
+
+Three steps, each resumable (a finished run is found in its folder and not trained again; its
+scores are kept beside it in ``scores.json``), and safe to run as two processes side by side on
+different runs once the grounding caches exist::
+
+    python data_scripts/run_grounding_study.py ground                      # caches (once)
+    python data_scripts/run_grounding_study.py sweep --lrs 0.001 0.004     # val only
+    python data_scripts/run_grounding_study.py sweep --lrs 0.002 0.008
+    python data_scripts/run_grounding_study.py compare --seeds 0 1 2       # at the val choice
+    python data_scripts/run_grounding_study.py report                      # the results file
+
+``sweep`` trains the no-prompt twin at each learning rate (with the warm-up of
+:data:`ronin_lite.study.WARMUP` steps) and scores it on the **val** scenes only; ``compare``
+reads the sweep's choice (highest mean val PSNR) and trains every variant of
+:data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``report`` writes the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ronin_lite import stats, study
+from ronin_lite.io import write_json_atomic
+from ronin_lite.train import prepare_targets, train
+
+SCORES = "scores.json"
+
+
+def _command(argv) -> str:
+    return "python data_scripts/run_grounding_study.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+
+
+def _run(cfg, splits: dict, encoder) -> dict:
+    """Train ``cfg`` (or find it finished) and score it on ``splits``; cached in the run."""
+    out_file = Path(cfg.run_dir) / SCORES
+    done = json.loads(out_file.read_text()) if out_file.exists() else {}
+    if all(s in done for s in splits):
+        return done
+    t0 = time.perf_counter()
+    result = train(cfg, ground=False, progress=False)
+    model = result.model.eval().cpu()
+    log = result.log
+    for split, clips in splits.items():
+        if split in done:
+            continue
+        given = None
+        if cfg.prompt_source == "describer":
+            given = study.described_embeddings(clips, cfg.describer, cfg.describer_seed, encoder)
+        done[split] = study.score(model, clips, given, single_frame=cfg.clip_len == 1)
+    done["train_seconds"] = done.get("train_seconds") or (log[-1]["time"] if log else None)
+    done["final_loss"] = log[-1]["l1"] if log else None
+    write_json_atomic(out_file, done)
+    print(f"  {cfg.run_dir}: " + ", ".join(
+        f"{s} {np.mean([r['psnr'] for r in done[s]]):.2f} dB" for s in splits)
+        + f" ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return done
+
+
+def _encoder():
+    from ronin_lite.grounding import TextEncoder
+
+    return TextEncoder(device="cpu")
+
+
+def chosen_lr(args) -> float:
+    """The learning rate with the highest mean val PSNR among the finished sweep runs."""
+    table = {}
+    for lr in study.LRS:
+        cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr, args.profile,
+                                 args.steps, runs=args.runs, grounding=args.grounding)
+        f = Path(cfg.run_dir) / SCORES
+        if f.exists():
+            table[lr] = np.mean([r["psnr"] for r in json.loads(f.read_text())["val"]])
+    if not table:
+        raise SystemExit("no finished sweep run: run the sweep step first")
+    return max(table, key=table.get)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("step", choices=("ground", "sweep", "compare", "report"))
+    p.add_argument("--profile", default="tiny")
+    p.add_argument("--steps", type=int, default=None, help="default: the profile's")
+    p.add_argument("--lrs", nargs="+", type=float, default=list(study.LRS))
+    p.add_argument("--sweep-seed", type=int, default=0)
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    p.add_argument("--variants", nargs="+", default=list(study.VARIANTS),
+                   choices=list(study.VARIANTS))
+    p.add_argument("--runs", default="runs/grounding-study")
+    p.add_argument("--grounding", default=None, help="default: <data root>/grounding-study")
+    p.add_argument("--results", default="results")
+    args = p.parse_args(argv)
+
+    if args.step == "ground":
+        for describer in ("statistics", "oracle"):
+            cfg = study.study_config(study.VARIANTS["RONIN-lite (masks)"] if describer ==
+                                     "statistics" else study.VARIANTS["oracle prompt, masks"],
+                                     0, study.LRS[0], args.profile, args.steps,
+                                     runs=args.runs, grounding=args.grounding)
+            prepare_targets(cfg, ground=True, progress=True)
+            print(f"grounded: {describer}", flush=True)
+        return 0
+
+    if args.step == "sweep":
+        val = {"val": study.eval_clips("val", args.profile)}
+        for lr in args.lrs:
+            cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr,
+                                     args.profile, args.steps, runs=args.runs,
+                                     grounding=args.grounding)
+            _run(cfg, val, None)
+        return 0
+
+    if args.step == "compare":
+        lr = chosen_lr(args)
+        print(f"learning rate chosen on val: {lr:g}", flush=True)
+        splits = {s: study.eval_clips(s, args.profile) for s in ("val", "test")}
+        encoder = _encoder()
+        for label in args.variants:
+            for seed in args.seeds:
+                cfg = study.study_config(study.VARIANTS[label], seed, lr, args.profile,
+                                         args.steps, runs=args.runs, grounding=args.grounding)
+                print(f"[{label}] seed {seed}", flush=True)
+                _run(cfg, splits, encoder)
+        return 0
+
+    # report
+    lr = chosen_lr(args)
+    sweep = {}
+    for lr_i in study.LRS:
+        cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr_i, args.profile,
+                                 args.steps, runs=args.runs, grounding=args.grounding)
+        f = Path(cfg.run_dir) / SCORES
+        if f.exists():
+            rows = json.loads(f.read_text())["val"]
+            sweep[f"{lr_i:g}"] = {"val_psnr": float(np.mean([r["psnr"] for r in rows])),
+                                  "val_psnr_by_scene": study.per_scene(rows),
+                                  "train_seconds": json.loads(f.read_text())["train_seconds"]}
+    variants = {}
+    for label, changes in study.VARIANTS.items():
+        entry: dict = {"changes": changes}
+        for split in ("val", "test"):
+            per_seed, per_seed_task, rows_all = {}, {}, []
+            for seed in args.seeds:
+                cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
+                                         runs=args.runs, grounding=args.grounding)
+                f = Path(cfg.run_dir) / SCORES
+                if not f.exists():
+                    break
+                rows = json.loads(f.read_text())[split]
+                per_seed[str(seed)] = study.per_scene(rows)
+                per_seed_task[str(seed)] = study.per_task(rows)
+                rows_all.append(rows)
+                entry["config"] = cfg.portable_dict()
+            if len(per_seed) != len(args.seeds):
+                break
+            table, _, scenes = stats.scene_seed_table(per_seed)
+            entry[split] = {"per_seed_scene": per_seed, "per_seed_task": per_seed_task,
+                            "psnr": stats.scene_seed_interval(table),
+                            "input_psnr_by_scene": study.per_scene(rows_all[0], "psnr_input"),
+                            "input_psnr_by_task": study.per_task(rows_all[0], "psnr_input")}
+        if "test" in entry:
+            variants[label] = entry
+    results = {
+        "meta": {"command": _command(argv), "profile": args.profile, "protocol": study.PROTOCOL,
+                 "steps": args.steps or study.get_profile(args.profile).steps,
+                 "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
+                 "chosen_lr": lr, "reference": study.TWIN,
+                 "bootstrap": f"stats.scene_seed_interval, {stats.N_BOOT} resamples"},
+        "lr_sweep": sweep, "variants": variants}
+    if study.TWIN in variants:
+        for split in ("val", "test"):
+            gaps = study.gap_table(results, split)
+            for label, gap in gaps.items():
+                variants[label][split]["gap_vs_twin"] = gap
+    classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"
+    if classical.exists():  # data_scripts/tune_baselines.py: the val-chosen classical row
+        best = json.loads(classical.read_text())["best_per_task"]
+        results["classical"] = {"label": "best classical per task (chosen on val)",
+                                "methods": best["methods"],
+                                "test_per_scene": best["test_per_scene"],
+                                "test_psnr": best["test_psnr"], "file": classical.name}
+    out = Path(args.results) / f"grounding_study_{args.profile}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out, results)
+    print(f"wrote {out}")
+    for label, entry in variants.items():
+        gap = entry["test"].get("gap_vs_twin")
+        print(f"  {label:24s} test {entry['test']['psnr']['mean']:.2f} dB"
+              + (f"  gap {stats.format_interval(gap)}" if gap else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

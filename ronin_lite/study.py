@@ -1,0 +1,168 @@
+"""The grounding study: where does a prompt help, and how much *could* it help?
+
+RONIN (arXiv 2507.14851) claims that a prompt grounded in language lets one network restore many
+degradations better than the same network without it. Before asking whether the network's
+*predicted* prompt helps, this study asks how much a *true* one can: a **non-blind** variant is
+given the embedding of the oracle description of every frame (the degradation's true type and
+severity, in words, through the same text encoder) as its prompt, in training and at test. The
+gap between that network and the blind no-prompt twin is the most any predicted prompt could win
+with that conditioning design; RONIN-lite's own gap says how much of it the prompt generator
+delivers. Two conditioning designs are measured both ways:
+
+``mask``  RONIN's soft masks, ``2 sigmoid(W P + b)`` gains on the last two decoder stages;
+``film``  FiLM, a scale and a shift per channel, on the latent and every decoder stage (a
+          course variant, :class:`~ronin_lite.models.prompts.FiLMInjection`).
+
+Beside them, the learned **single-frame** baseline (the twin trained on 1-frame clips and run
+with an empty history) separates what the history contributes from what the prompt does.
+
+**Protocol** (the evaluation-protocol issue): the 18 ``"bundled"`` scenes
+(:data:`~ronin_lite.data.benchmarks.BUNDLED_SPLITS`): training on the 8 training photographs,
+every choice (the learning rate) on the 3 val scenes, results on the 7 test scenes (5 of them real
+videos); ``clips_per_scene`` clips per scene; each scene's score is the mean over its clips, and
+intervals treat scenes and seeds as the units (:mod:`ronin_lite.stats`). Every variant trains on
+the same clips in the same order with the same budget and the same learning rate.
+
+``data_scripts/run_grounding_study.py`` runs it and writes ``results/grounding_study_tiny.json``;
+notebook 09 reads that file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from . import evaluate as ev
+from . import stats
+from .config import data_root, get_profile
+from .data.benchmarks import BenchmarkClip, get_benchmark
+from .train import TrainConfig
+
+#: the protocol: benchmark, scene set, evaluation clips per scene (frames: the profile's
+#: eval_size, the benchmark's 8-frame evaluation clips)
+PROTOCOL = {"benchmark": "3d-lite", "scenes": "bundled", "clips_per_scene": 8}
+_ORACLE = {"prompt_source": "describer", "describer": "oracle", "lambda_prompt": 0.0}
+_FILM = {"condition": "film", "inject": "all+latent"}
+#: label -> TrainConfig fields that differ from RONIN-lite's defaults
+VARIANTS: dict[str, dict] = {
+    # the learned single-frame baseline: the twin trained on 1-frame clips (12 per step: the
+    # same frames per step, each from another crop) and run frame by frame with no history
+    "single frame (no history)": {"prompt": False, "inject": None, "lambda_prompt": 0.0,
+                                  "clip_len": 1, "batch": 12},
+    "no prompt (twin)": {"prompt": False, "inject": None, "lambda_prompt": 0.0},
+    "RONIN-lite (masks)": {},
+    "oracle prompt, masks": dict(_ORACLE),
+    "RONIN-lite (FiLM)": dict(_FILM),
+    "oracle prompt, FiLM": {**_ORACLE, **_FILM},
+}
+#: the reference every gap is measured against
+TWIN = "no prompt (twin)"
+#: the learning rates of the recipe sweep (val, the twin; see the results file)
+LRS = (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
+WARMUP = 25
+
+
+def study_config(changes: Mapping, seed: int, lr: float, profile: str = "tiny",
+                 steps: int | None = None, warmup: int = WARMUP,
+                 runs: str | Path = "runs/grounding-study",
+                 grounding: str | Path | None = None) -> TrainConfig:
+    """The training config of one variant, seed and learning rate (its run folder is named by
+    all three, so that a finished run is found again)."""
+    settings = {**changes}
+    describer = settings.get("describer", "statistics")
+    steps = steps or get_profile(profile).steps
+    name = "_".join(f"{k}={v}" for k, v in sorted(settings.items())) or "ronin-lite"
+    name = f"{name}_lr={lr:g}_warmup={warmup}_steps={steps}".replace(":", "-")
+    grounding = Path(grounding) if grounding is not None else data_root() / "grounding-study"
+    return TrainConfig(profile=profile, benchmark=PROTOCOL["benchmark"],
+                       scenes=PROTOCOL["scenes"], steps=steps, lr=lr, warmup=warmup, seed=seed,
+                       run_dir=str(Path(runs) / name / f"seed{seed}"),
+                       grounding_root=str(grounding / describer.replace(":", "-")),
+                       log_every=25, **settings)
+
+
+def eval_clips(split: str, profile: str = "tiny",
+               clips_per_scene: int = PROTOCOL["clips_per_scene"]) -> list[BenchmarkClip]:
+    """The protocol's fixed evaluation clips of ``split`` (``val`` or ``test``)."""
+    prof = get_profile(profile)
+    bench = get_benchmark(PROTOCOL["benchmark"], size=prof.eval_size, seed=prof.seed,
+                          scenes=PROTOCOL["scenes"], clips_per_scene=clips_per_scene)
+    return list(bench.clips(split))
+
+
+def described_embeddings(clips: Sequence[BenchmarkClip], describer: str = "oracle",
+                         seed: int = 0, encoder=None) -> list[np.ndarray]:
+    """Per clip, the text embeddings ``(T, D)`` of its frames' descriptions (what a non-blind
+    network is given at test, as in training)."""
+    from .grounding import TextEncoder, make_describer
+
+    encoder = encoder or TextEncoder(device="cpu")
+    desc = make_describer(describer, seed=seed)
+    texts = [desc.describe(c.degraded, c.records) for c in clips]
+    unique = sorted({t for clip in texts for t in clip})
+    table = dict(zip(unique, encoder.encode(unique)))
+    return [np.stack([table[t] for t in clip]) for clip in texts]
+
+
+@torch.no_grad()
+def score(model, clips: Sequence[BenchmarkClip],
+          embeddings: Sequence[np.ndarray] | None = None,
+          single_frame: bool = False) -> list[dict]:
+    """One row per clip (scene, task, PSNR of input and restoration: :func:`evaluate.score_clip`);
+    ``embeddings`` (per clip ``(T, D)``) are given to the network as its prompts;
+    ``single_frame``: every frame restored on its own, with an empty history."""
+    rows = []
+    for i, clip in enumerate(clips):
+        prompts = None
+        if embeddings is not None:
+            prompts = model.prompt_from_embedding(torch.from_numpy(embeddings[i]).float())
+        if single_frame:
+            restored = np.concatenate([ev.restore_frames(model, clip.degraded[t:t + 1])[0]
+                                       for t in range(len(clip.degraded))])
+        else:
+            restored, _ = ev.restore_frames(model, clip.degraded, prompts)
+        row = ev.score_clip(restored, clip)
+        rows.append({k: row[k] for k in ("clip_id", "scene", "task", "severity", "psnr_input",
+                                         "psnr", "ssim_input", "ssim")})
+    return rows
+
+
+def per_scene(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
+    """Scene -> mean of ``key`` over its clips."""
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        out.setdefault(r["scene"], []).append(float(r[key]))
+    return {s: float(np.mean(v)) for s, v in out.items()}
+
+
+def per_task(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
+    """Task -> mean of ``key`` over its clips."""
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        out.setdefault(r["task"], []).append(float(r[key]))
+    return {s: float(np.mean(v)) for s, v in sorted(out.items())}
+
+
+def gap_table(results: Mapping, split: str = "test", reference: str = TWIN,
+              comparisons: int | None = None) -> dict[str, dict]:
+    """Variant -> the interval of its PSNR gap over ``reference`` (paired by seed and scene;
+    :func:`ronin_lite.stats.paired_interval`), jointly over all the comparisons made."""
+    variants = results["variants"]
+    ref = variants[reference][split]["per_seed_scene"]
+    others = [v for v in variants if v != reference]
+    k = comparisons or len(others)
+    return {v: stats.paired_interval(variants[v][split]["per_seed_scene"], ref, comparisons=k)
+            for v in others}
+
+
+def load_results(path: str | Path | None = None, profile: str = "tiny") -> dict:
+    """``results/grounding_study_<profile>.json`` (the repository's, or ``path``)."""
+    from .results import load_result
+
+    if path is not None:
+        return json.loads(Path(path).read_text())
+    return load_result(f"grounding_study_{profile}.json")

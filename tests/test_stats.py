@@ -1,0 +1,87 @@
+"""Intervals over scenes and seeds (ronin_lite.stats) and the grounding study's helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ronin_lite import stats, study
+
+
+def test_one_seed_is_the_plain_bootstrap_over_scenes():
+    values = np.array([1.0, 2.0, 3.0, 4.0, 10.0])
+    r = stats.scene_seed_interval(values, n_boot=4000)
+    assert r["mean"] == pytest.approx(4.0) and (r["n_scenes"], r["n_seeds"]) == (5, 1)
+    assert r["method"] == "bootstrap over scenes"
+    # the bootstrap distribution of a mean of 5: its spread is the standard error sd/sqrt(n)
+    se = values.std() / np.sqrt(5)
+    assert r["low"] < 4.0 < r["high"]
+    assert (r["high"] - r["low"]) == pytest.approx(2 * 1.96 * se, rel=0.2)
+
+
+def test_scenes_are_the_unit_not_the_clips():
+    """Two scenes whose clips agree closely: the interval is as wide as the scenes differ,
+    however many clips each has (what a per-clip interval got wrong)."""
+    per_scene = np.array([[0.25, -0.01]])  # the shipped pair's gain on chelsea / grace_hopper
+    r = stats.scene_seed_interval(per_scene)
+    assert r["low"] == pytest.approx(-0.01) and r["high"] == pytest.approx(0.25)
+    assert not r["excludes_zero"]
+
+
+def test_seed_variation_widens_the_interval_and_paired_differences_cancel_it():
+    rng = np.random.default_rng(0)
+    scene = rng.normal(0, 1.0, size=7)  # scene difficulty, common to all runs
+    seed = np.array([-0.3, 0.0, 0.3])[:, None]  # a seed moves every scene alike
+    reference = 25 + scene[None] + seed
+    variant = reference + 0.2 + rng.normal(0, 0.02, size=(3, 7))  # a small, consistent gain
+    a = {str(s): dict(zip("abcdefg", variant[s])) for s in range(3)}
+    b = {str(s): dict(zip("abcdefg", reference[s])) for s in range(3)}
+    absolute = stats.scene_seed_interval(variant)
+    gap = stats.paired_interval(a, b)
+    assert gap["mean"] == pytest.approx(0.2, abs=0.02) and gap["excludes_zero"]
+    assert gap["high"] - gap["low"] < 0.1 < absolute["high"] - absolute["low"]
+    assert (gap["n_scenes"], gap["n_seeds"]) == (7, 3)
+    assert "7 scenes x 3 seeds" in stats.format_interval(gap)
+    joint = stats.paired_interval(a, b, comparisons=4)
+    assert joint["high"] - joint["low"] > gap["high"] - gap["low"]
+    assert "jointly over 4 comparisons" in stats.format_interval(joint)
+
+
+def test_bad_tables_are_refused_clearly():
+    with pytest.raises(ValueError, match="every seed needs a value for every scene"):
+        stats.scene_seed_table({"0": {"a": 1.0, "b": 2.0}, "1": {"a": 1.0}})
+    with pytest.raises(ValueError, match="finite"):
+        stats.scene_seed_interval([1.0, float("nan")])
+    with pytest.raises(ValueError, match="same seeds"):
+        stats.paired_interval({"0": {"a": 1.0}}, {"1": {"a": 1.0}})
+
+
+def test_study_configs_share_data_and_differ_only_in_the_variant():
+    cfgs = {label: study.study_config(ch, 1, 2e-3, steps=40, runs="r", grounding="g")
+            for label, ch in study.VARIANTS.items()}
+    assert len({c.run_dir for c in cfgs.values()}) == len(cfgs)
+    for cfg in cfgs.values():
+        assert (cfg.scenes, cfg.benchmark, cfg.lr, cfg.warmup, cfg.steps, cfg.seed,
+                cfg.data_seed) == ("bundled", "3d-lite", 2e-3, study.WARMUP, 40, 1, 0)
+    oracle = cfgs["oracle prompt, FiLM"]
+    assert (oracle.prompt_source, oracle.describer, oracle.condition, oracle.inject) == (
+        "describer", "oracle", "film", "all+latent")
+    assert cfgs[study.TWIN].prompt is False and cfgs["RONIN-lite (masks)"].inject == "last2"
+
+
+def test_gap_table_pairs_every_variant_with_the_twin():
+    def entry(offset):
+        return {"test": {"per_seed_scene": {s: {c: 20 + offset + i for i, c in enumerate("abc")}
+                                            for s in ("0", "1")}}}
+    results = {"variants": {study.TWIN: entry(0.0), "x": entry(0.5), "y": entry(-0.1)}}
+    gaps = study.gap_table(results)
+    assert set(gaps) == {"x", "y"}
+    assert gaps["x"]["mean"] == pytest.approx(0.5) and gaps["x"]["comparisons"] == 2
+    assert gaps["y"]["high"] == pytest.approx(-0.1)
+
+
+def test_per_scene_and_per_task_average_the_clips():
+    rows = [{"scene": "a", "task": "noise", "psnr": 20.0}, {"scene": "a", "task": "blur",
+            "psnr": 22.0}, {"scene": "b", "task": "noise", "psnr": 30.0}]
+    assert study.per_scene(rows) == {"a": 21.0, "b": 30.0}
+    assert study.per_task(rows) == {"blur": 22.0, "noise": 25.0}
