@@ -1,4 +1,6 @@
-"""Print the README's ablation tables (Markdown) from results/ablation_*.json.
+"""Print the README's tables (Markdown): ablations (results/ablation_*.json), the grounding
+study (results/grounding_study_tiny.json) and the protocol table of the shipped pair
+(results/protocol_small_bundled.json).
 
 Each row: the variant's test PSNR, mean +- standard deviation over seeds; its difference to
 the group's default variant, paired seed by seed, with a 95 % t-interval and the verdict of
@@ -7,6 +9,7 @@ degradation type (networks with a prompt). ::
 
     python data_scripts/results_tables.py                 # the tiny, 300-step files
     python data_scripts/results_tables.py --steps 1200 --groups twin
+    python data_scripts/results_tables.py --study --protocol  # the evaluation protocol's tables
 """
 
 from __future__ import annotations
@@ -14,7 +17,62 @@ from __future__ import annotations
 import argparse
 import sys
 
+import numpy as np
+
 from ronin_lite import ablations as ab
+from ronin_lite import stats
+from ronin_lite.results import load_result
+
+TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
+
+
+def _ci(r: dict, signed: bool = False) -> str:
+    f = "{:+.2f}" if signed else "{:.2f}"
+    return f"{f.format(r['mean'])} [{f.format(r['low'])}, {f.format(r['high'])}]"
+
+
+def study_table(gs: dict) -> str:
+    """Grounding study: every variant on test, its gap over the twin, per task."""
+    v = gs["variants"]
+    twin = v[gs["meta"]["reference"]]["test"]
+    inp = float(np.mean(list(twin["input_psnr_by_scene"].values())))
+    lines = ["| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | blur | JPEG | "
+             "noise |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, e in v.items():
+        t = e["test"]
+        task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k, _ in TASKS}
+        gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
+        lines.append(f"| {label} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+                     + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |")
+    c = gs.get("classical")
+    if c:
+        tuned = load_result(c["file"])
+        lines.append(f"| {c['label']}: {', '.join(f'{n} {m}' for n, m in c['methods'].items())} "
+                     f"| {_ci(c['test_psnr'])} | {c['test_psnr']['mean'] - inp:+.2f} | | "
+                     + " | ".join(f"{tuned['test'][c['methods'][k]][k]['psnr']:.2f}"
+                                  for k, _ in TASKS) + " |")
+    lines.append(f"| degraded input | {inp:.2f} | | | " + " | ".join(
+        f"{twin['input_psnr_by_task'][k]:.2f}" for k, _ in TASKS) + " |")
+    return "\n".join(lines)
+
+
+def protocol_table(pr: dict) -> str:
+    """The shipped pair, the classical row and the input on the protocol's test scenes."""
+    lines = ["| method | PSNR, mean of 7 scenes [95 %] | blur | JPEG | noise | SSIM |",
+             "|---|---:|---:|---:|---:|---:|"]
+    order = sorted(pr["summary"], key=lambda k: pr["summary"][k]["mean"])
+    for label in order:
+        task = pr["per_task"][label]
+        ssim = f"{pr['ssim'][label]:.3f}" if label in pr["ssim"] else ""
+        lines.append(f"| {label} | {_ci(pr['summary'][label])} | "
+                     + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + f" | {ssim} |")
+    lines += ["", "| scene | " + " | ".join(order) + " |",
+              "|---|" + "---:|" * len(order)]
+    for scene in pr["scenes"]:
+        lines.append(f"| {scene} | " + " | ".join(f"{pr['per_scene'][m][scene]:.2f}"
+                                                 for m in order) + " |")
+    lines += ["", *(f"- {name}: {stats.format_interval(g)}" for name, g in pr["gaps"].items())]
+    return "\n".join(lines)
 
 
 def group_table(results: dict) -> str:
@@ -48,7 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--groups", nargs="+", default=list(ab.ALL_GROUPS), choices=ab.ALL_GROUPS)
     p.add_argument("--profile", default="tiny")
     p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--study", action="store_true", help="the grounding study's table only")
+    p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     args = p.parse_args(argv)
+    if args.study or args.protocol:
+        if args.study:
+            gs = load_result(f"grounding_study_{args.profile}.json")
+            print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
+        if args.protocol:
+            pr = load_result("protocol_small_bundled.json")
+            print(f"\n`{pr['command']}`\n\n{protocol_table(pr)}")
+        return 0
     for group in args.groups:
         try:
             results = ab.load_results(group, args.profile, steps=args.steps)

@@ -35,8 +35,8 @@ SCORES = "scores.json"
 
 
 def _command(argv) -> str:
-    return "python data_scripts/run_grounding_study.py " + " ".join(
-        sys.argv[1:] if argv is None else argv)
+    return ("python data_scripts/run_grounding_study.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)).rstrip()
 
 
 def _run(cfg, splits: dict, encoder) -> dict:

@@ -40,9 +40,9 @@ BALANCES = (0.001, 0.003, 0.01, 0.03, 0.1)
 METHODS = {
     "input": (lambda clip, sigma, **p: B.identity(clip), [{}], False),
     "nlm": (lambda clip, sigma, **p: B.nlm(clip, **p),
-            _grid(h_factor=(0.4, 0.6, 0.8, 1.0, 1.3)), False),
+            _grid(h_factor=(0.2, 0.4, 0.6, 0.8, 1.0, 1.3, 2.0)), False),
     "tv": (lambda clip, sigma, **p: B.tv(clip, **p),
-           _grid(weight_factor=(0.5, 1.0, 1.5, 2.5, 4.0)), False),
+           _grid(weight_factor=(0.25, 0.5, 1.0, 1.5, 2.5, 4.0, 8.0)), False),
     "wavelet": (lambda clip, sigma, **p: B.wavelet(clip), [{}], False),
     "nlm-video": (lambda clip, sigma, **p: B.nlm_video(clip), [{}], False),
     "wiener (fixed PSF)": (lambda clip, sigma, **p: B.wiener(clip, **p),
@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
               for c in clips]
     composite = _scene_mean(clips, values)
     results = {
-        "meta": {"command": "python data_scripts/tune_baselines.py " + " ".join(
-                     sys.argv[1:] if argv is None else argv),
+        "meta": {"command": ("python data_scripts/tune_baselines.py " + " ".join(
+                     sys.argv[1:] if argv is None else argv)).rstrip(),
                  "profile": args.profile, "protocol": study.PROTOCOL,
                  "size": study.get_profile(args.profile).eval_size,
                  "selection": "per method and task: highest mean val PSNR over the val scenes",

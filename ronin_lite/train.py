@@ -135,8 +135,10 @@ class TrainConfig:
     profile: str | None = field(default=None, **_opt("tiny | small | full (default: automatic)"))
     benchmark: str = field(default="3d-lite", **_opt("training benchmark"))
     scenes: str = field(default="builtin", **_opt("clean scenes: builtin (the bundled photos), "
-                                                  "or a folder of your images, videos or frame "
-                                                  "folders (split by scene)"))
+                                                  "bundled (photos and real videos: the "
+                                                  "protocol's split), or a folder of your "
+                                                  "images, videos or frame folders (split by "
+                                                  "scene)"))
     model: str | None = field(default=None, **_opt("backbone size (default: the profile's)"))
     steps: int | None = field(default=None, **_opt("optimisation steps"))
     batch: int | None = field(default=None, **_opt("clips per step (all processes together)"))

@@ -42,8 +42,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="example:\n  ronin-lite ground --benchmark 3d-lite --split train --profile tiny")
     parser.add_argument("--benchmark", default="3d-lite", choices=sorted(BENCHMARKS))
     parser.add_argument("--split", default="train", choices=SPLITS)
-    parser.add_argument("--scenes", default="builtin", help="clean scenes: builtin, or a folder "
-                        "of your images, videos or frame folders (split by scene)")
+    parser.add_argument("--scenes", default="builtin", help="clean scenes: builtin, bundled (with "
+                        "the real videos), or a folder of your images, videos or frame folders "
+                        "(split by scene)")
     parser.add_argument("--profile", default=None, help="tiny | small | full (default: auto)")
     parser.add_argument("--clips", type=int, default=None,
                         help="training clips to ground (train only; default: the profile's "
