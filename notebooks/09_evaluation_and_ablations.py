@@ -634,7 +634,10 @@ units = variants[study.TWIN]["test"]["psnr"]
 print(f"{units['n_scenes']} test scenes x {units['n_seeds']} seeds; gaps paired by seed and "
       f"scene, intervals joint over {len(order) - 1} comparisons; classical methods: "
       f"{cl['methods']}")
-pd.DataFrame(rows).T.round(2)
+table9 = pd.DataFrame(rows).T
+for col in ("test PSNR", "over input", "vs twin"):
+    table9[col] = [f"{x:+.2f}" if col != "test PSNR" else f"{x:.2f}" for x in table9[col]]
+table9.replace("+nan", "")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.3]})

@@ -105,3 +105,18 @@ def test_results_tables_prints_every_shipped_group(capsys):
         assert f"**{group}**" in out
     assert "| last2 | " in out and "default" in out and "σ / prompt spread" in out
     assert tables.main(["--groups", "twin", "--steps", "7"]) == 2
+
+
+def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(capsys):
+    """The README's tables are what results_tables.py prints from results/: no hand-copied
+    number can go stale."""
+    from pathlib import Path
+
+    tables = load_script("results_tables")
+    assert tables.main(["--study", "--protocol"]) == 0
+    out = capsys.readouterr().out
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    lines = [line for line in out.splitlines() if line.startswith(("|", "- "))]
+    assert len(lines) > 20
+    missing = [line for line in lines if line not in readme]
+    assert not missing, f"README lines out of date with results/: {missing[:3]}"
