@@ -71,15 +71,21 @@ def _encoder():
     return TextEncoder(device="cpu")
 
 
-def chosen_lr(args) -> float:
-    """The learning rate with the highest mean val PSNR among the finished sweep runs."""
-    table = {}
+def sweep_scores(args) -> dict[float, dict]:
+    """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``)."""
+    out = {}
     for lr in study.LRS:
         cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr, args.profile,
                                  args.steps, runs=args.runs, grounding=args.grounding)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
-            table[lr] = np.mean([r["psnr"] for r in json.loads(f.read_text())["val"]])
+            out[lr] = json.loads(f.read_text())
+    return out
+
+
+def chosen_lr(args) -> float:
+    """The learning rate with the highest mean val PSNR among the finished sweep runs."""
+    table = {lr: np.mean([r["psnr"] for r in s["val"]]) for lr, s in sweep_scores(args).items()}
     if not table:
         raise SystemExit("no finished sweep run: run the sweep step first")
     return max(table, key=table.get)
@@ -134,16 +140,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # report
     lr = chosen_lr(args)
-    sweep = {}
-    for lr_i in study.LRS:
-        cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr_i, args.profile,
-                                 args.steps, runs=args.runs, grounding=args.grounding)
-        f = Path(cfg.run_dir) / SCORES
-        if f.exists():
-            rows = json.loads(f.read_text())["val"]
-            sweep[f"{lr_i:g}"] = {"val_psnr": float(np.mean([r["psnr"] for r in rows])),
-                                  "val_psnr_by_scene": study.per_scene(rows),
-                                  "train_seconds": json.loads(f.read_text())["train_seconds"]}
+    sweep = {f"{lr_i:g}": {"val_psnr": float(np.mean([r["psnr"] for r in s["val"]])),
+                           "val_psnr_by_scene": study.per_scene(s["val"]),
+                           "train_seconds": s["train_seconds"]}
+             for lr_i, s in sweep_scores(args).items()}
     variants = {}
     for label, changes in study.VARIANTS.items():
         entry: dict = {"changes": changes}
