@@ -305,9 +305,10 @@ assert 0.1 < loss_db[16.0] < 1.0 and loss_db[64.0] > 1.0
 # Cost is not the reason: the masks are linear layers on a 384-d vector.
 
 # %%
+paper_modes = ("none", "first", "last2", "all")  # the paper's ablation ("all+latent": nb 09)
 cost = {mode: count_parameters(RoninLite.from_profile("tiny", inject=mode))
-        - count_parameters(RoninLite.from_profile("tiny", inject="none")) for mode in INJECT_STAGES}
-pd.DataFrame({"stages": {m: ", ".join(s) or "-" for m, s in INJECT_STAGES.items()},
+        - count_parameters(RoninLite.from_profile("tiny", inject="none")) for mode in paper_modes}
+pd.DataFrame({"stages": {m: ", ".join(INJECT_STAGES[m]) or "-" for m in paper_modes},
               "mask parameters (tiny)": cost})
 
 # %% [markdown]

@@ -105,8 +105,9 @@ def field_value(name):
     return "(a temporary folder)" if name in temporary else str(getattr(cfg, name))
 
 
+study_fields = {"warmup", "condition", "prompt_source"}  # the grounding study's: notebook 09
 pd.DataFrame([{"field": f.name, "value": field_value(f.name), "meaning": f.metadata["help"]}
-              for f in dataclasses.fields(cfg)]).set_index("field")
+              for f in dataclasses.fields(cfg) if f.name not in study_fields]).set_index("field")
 
 # %% [markdown]
 # Three departures from the paper are worth knowing before we train (the module docstring of

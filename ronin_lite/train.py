@@ -135,10 +135,8 @@ class TrainConfig:
     profile: str | None = field(default=None, **_opt("tiny | small | full (default: automatic)"))
     benchmark: str = field(default="3d-lite", **_opt("training benchmark"))
     scenes: str = field(default="builtin", **_opt("clean scenes: builtin (the bundled photos), "
-                                                  "bundled (photos and real videos: the "
-                                                  "protocol's split), or a folder of your "
-                                                  "images, videos or frame folders (split by "
-                                                  "scene)"))
+                                                  "or a folder of your images, videos or frame "
+                                                  "folders (split by scene)"))
     model: str | None = field(default=None, **_opt("backbone size (default: the profile's)"))
     steps: int | None = field(default=None, **_opt("optimisation steps"))
     batch: int | None = field(default=None, **_opt("clips per step (all processes together)"))
@@ -154,8 +152,8 @@ class TrainConfig:
     target_norm: str = field(default="center", **_opt("prompt target: none | center | "
                                                        "standardize (see the module docstring)"))
     prompt_dim: int = field(default=384, **_opt("prompt width = text-embedding width"))
-    inject: str | None = field(default=None, **_opt("stages the prompt modulates: none | first | "
-                                                     "last2 | all | all+latent (default: last2)"))
+    inject: str | None = field(default=None, **_opt("masked decoder stages: none | first | "
+                                                     "last2 | all (default: last2)"))
     condition: str = field(default="mask", **_opt("how the prompt enters: mask (RONIN's soft "
                                                   "masks) | film (scale and shift; a course "
                                                   "variant)"))

@@ -27,7 +27,11 @@ between the two spaces, e.g. to feed an oracle text embedding as an external pro
 ``config.without_prompt()``) is the same network without generator and masks (the "no prompt"
 row of the paper's ablation); it keeps the cross-attention unless ``cross_attention=False``
 too, in which case it is the bare backbone. ``inject="none"`` keeps the generator (trained by
-the prompt loss) but never lets the prompt touch the restoration.
+the prompt loss) but never lets the prompt touch the restoration. ``condition="film"`` and
+``inject="all+latent"`` are the grounding study's departures from the paper (a scale and shift
+per channel, on the latent too: :mod:`.prompts`, :mod:`ronin_lite.study`); an external
+``prompt`` to :meth:`RoninLite.forward` is how the study's non-blind network is given the
+description's embedding.
 """
 
 from __future__ import annotations
