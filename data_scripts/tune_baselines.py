@@ -70,10 +70,8 @@ def _scores(method: str, params: dict, clips) -> list[float]:
 
 
 def _scene_mean(clips, values) -> dict[str, float]:
-    out: dict[str, list[float]] = {}
-    for c, v in zip(clips, values):
-        out.setdefault(c.scene, []).append(v)
-    return {s: float(np.mean(v)) for s, v in out.items()}
+    """Scene -> mean of ``values`` over its clips (the protocol's per-scene score)."""
+    return study.per_scene([{"scene": c.scene, "psnr": v} for c, v in zip(clips, values)])
 
 
 def main(argv: list[str] | None = None) -> int:
