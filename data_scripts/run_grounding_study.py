@@ -76,7 +76,8 @@ def sweep_scores(args) -> dict[float, dict]:
     out = {}
     for lr in study.LRS:
         cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr, args.profile,
-                                 args.steps, runs=args.runs, grounding=args.grounding)
+                                 args.steps, runs=args.runs, grounding=args.grounding,
+                                 benchmark=args.benchmark)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[lr] = json.loads(f.read_text())
@@ -95,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("step", choices=("ground", "sweep", "compare", "report"))
     p.add_argument("--profile", default="tiny")
+    p.add_argument("--benchmark", default=study.PROTOCOL["benchmark"],
+                   choices=("3d-lite", "4d-lite", "tv-lite"),
+                   help="the benchmark trained and scored on (the results file names it when "
+                        "it is not the protocol's)")
     p.add_argument("--steps", type=int, default=None, help="default: the profile's")
     p.add_argument("--lrs", nargs="+", type=float, default=list(study.LRS))
     p.add_argument("--sweep-seed", type=int, default=0)
@@ -111,29 +116,32 @@ def main(argv: list[str] | None = None) -> int:
             cfg = study.study_config(study.VARIANTS["RONIN-lite (masks)"] if describer ==
                                      "statistics" else study.VARIANTS["oracle prompt, masks"],
                                      0, study.LRS[0], args.profile, args.steps,
-                                     runs=args.runs, grounding=args.grounding)
+                                     runs=args.runs, grounding=args.grounding,
+                                     benchmark=args.benchmark)
             prepare_targets(cfg, ground=True, progress=True)
             print(f"grounded: {describer}", flush=True)
         return 0
 
     if args.step == "sweep":
-        val = {"val": study.eval_clips("val", args.profile)}
+        val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for lr in args.lrs:
             cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr,
                                      args.profile, args.steps, runs=args.runs,
-                                     grounding=args.grounding)
+                                     grounding=args.grounding, benchmark=args.benchmark)
             _run(cfg, val, None)
         return 0
 
     if args.step == "compare":
         lr = chosen_lr(args)
         print(f"learning rate chosen on val: {lr:g}", flush=True)
-        splits = {s: study.eval_clips(s, args.profile) for s in ("val", "test")}
+        splits = {s: study.eval_clips(s, args.profile, benchmark=args.benchmark)
+                  for s in ("val", "test")}
         encoder = _encoder()
         for label in args.variants:
             for seed in args.seeds:
                 cfg = study.study_config(study.VARIANTS[label], seed, lr, args.profile,
-                                         args.steps, runs=args.runs, grounding=args.grounding)
+                                         args.steps, runs=args.runs, grounding=args.grounding,
+                                 benchmark=args.benchmark)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, splits, encoder)
         return 0
@@ -151,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             per_seed, per_seed_task, rows_all = {}, {}, []
             for seed in args.seeds:
                 cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
-                                         runs=args.runs, grounding=args.grounding)
+                                         runs=args.runs, grounding=args.grounding,
+                                         benchmark=args.benchmark)
                 f = Path(cfg.run_dir) / SCORES
                 if not f.exists():
                     break
@@ -170,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         if "test" in entry:
             variants[label] = entry
     results = {
-        "meta": {"command": _command(argv), "profile": args.profile, "protocol": study.PROTOCOL,
+        "meta": {"command": _command(argv), "profile": args.profile,
+                 "protocol": {**study.PROTOCOL, "benchmark": args.benchmark},
                  "steps": args.steps or study.get_profile(args.profile).steps,
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
                  "chosen_lr": lr, "reference": study.TWIN,
@@ -182,13 +192,15 @@ def main(argv: list[str] | None = None) -> int:
             for label, gap in gaps.items():
                 variants[label][split]["gap_vs_twin"] = gap
     classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"
-    if classical.exists():  # data_scripts/tune_baselines.py: the val-chosen classical row
+    # data_scripts/tune_baselines.py: the val-chosen classical row (tuned on the protocol's
+    # benchmark only)
+    if classical.exists() and args.benchmark == study.PROTOCOL["benchmark"]:
         best = json.loads(classical.read_text())["best_per_task"]
         results["classical"] = {"label": "best classical per task (chosen on val)",
                                 "methods": best["methods"],
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
-    out = Path(args.results) / f"grounding_study_{args.profile}.json"
+    out = Path(args.results) / study.results_name(args.profile, args.benchmark)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")
