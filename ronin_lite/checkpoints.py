@@ -31,7 +31,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -48,15 +48,21 @@ LATEST_FILE = "latest.json"  # in a run folder: {"checkpoint": <folder inside it
 PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
 #: Where an install without that folder downloads them from (``RONIN_PRETRAINED_URL`` overrides).
 PRETRAINED_URL = "https://raw.githubusercontent.com/ronin-lite/ronin-lite/v0.1.0/checkpoints"
+#: shipped folders named so are the notebooks' lesson runs (:mod:`ronin_lite.lesson_runs`)
+LESSON_PREFIX = "lesson-"
 #: SHA-256 of each shipped checkpoint's manifest.json: what a download is checked against.
 PRETRAINED_MANIFESTS: dict[str, str] = {
     "small-3d-lite": "100251b3182715a87722766f4531ecbdb30d7d7a6832c3b164d0e034e48ae8f7",
     "small-3d-lite-noprompt": "55284d8a057940767edd18c36dc3b6909d6f0d92191c3b28c51c7a753c30a171",
     # the runs notebook 06 loads (tools/notebook_runs.py)
-    "tiny-06-lambda0.01": "4b172e995f776e84f88c4c89f99dc189f60093cf4433892759f01b4d69b7726b",
-    "tiny-06-lambda1": "fdbcef93c639cca2f91acb5b3d5c92200fd910580f0cc1606b799d9abd690099",
+    "tiny-06-lambda0.01": "02be02cf48bc7a03a6a14f8d3a4c5f86c9cebdb23a6fb675d4d79212b368e6e1",
+    "tiny-06-lambda1": "6e2cb8ad97da3825a780aca6eb19128dbd465443a9e2c8bf314fb6b44c9493c8",
     # the run notebook 09 re-evaluates (section 7)
     "tiny-09-default-seed0": "e823cbd8128f6bcacdf4f57f088da0dd001e57e75ec1a882e0d2663fc06ca29e",
+    # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
+    "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
+    "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",
+    "lesson-03-history": "1281524ff63a75cd464294f9cf467349656e60a52942956be0372acf9cfbfe8d",
 }
 
 
@@ -98,7 +104,13 @@ def save_checkpoint(model: RoninLite, path_dir: str | os.PathLike,
                CONFIG_FILE: (json.dumps(document, indent=1, sort_keys=True) + "\n").encode(),
                **files}
 
-    # build beside the final folder, then swap it into place
+    return write_manifested_folder(final, payload)
+
+
+def write_manifested_folder(final: Path, payload: Mapping[str, bytes]) -> Path:
+    """Write ``payload`` (file name -> bytes) and its SHA-256 manifest as the folder ``final``:
+    built beside it (``<name>.partial``, the manifest last) and renamed into place, so that a
+    killed writer never leaves a folder that verifies with a mixture of two saves."""
     building = final.with_name(final.name + ".partial")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
@@ -206,11 +218,13 @@ def load_checkpoint(path_dir: str | os.PathLike,
 
 
 def available_pretrained() -> list[str]:
-    """Names of the checkpoints that ship in the repository's ``checkpoints/`` folder (a
-    clone), or that :func:`fetch_pretrained` can download (any install)."""
+    """Names of the RoninLite checkpoints that ship in the repository's ``checkpoints/`` folder
+    (a clone), or that :func:`fetch_pretrained` can download (any install). The notebooks'
+    lesson runs (``lesson-*``, :mod:`ronin_lite.lesson_runs`) are not networks to restore with
+    and are left out."""
     local = {p.name for p in PRETRAINED_DIR.iterdir() if (p / MANIFEST_FILE).is_file()} \
         if PRETRAINED_DIR.is_dir() else set()
-    return sorted(local | set(PRETRAINED_MANIFESTS))
+    return sorted(n for n in local | set(PRETRAINED_MANIFESTS) if not n.startswith(LESSON_PREFIX))
 
 
 def pretrained_cache() -> Path:
@@ -227,9 +241,11 @@ def _manifest_digest(folder: Path) -> str | None:
 
 
 def fetch_pretrained(name: str, url: str | None = None, cache: str | os.PathLike | None = None,
-                     progress: bool = True) -> Path:
+                     progress: bool = True, verify: Callable[[Path], Any] | None = None) -> Path:
     """Download shipped checkpoint ``name`` (for an install without the repository's
-    ``checkpoints/`` folder, e.g. Colab) and return its verified folder.
+    ``checkpoints/`` folder, e.g. Colab) and return its verified folder (``verify``: the check
+    of the folder's format, :func:`verify_checkpoint` by default; the notebooks' lesson runs
+    pass :func:`ronin_lite.lesson_runs.verify_lesson_run`).
 
     The trust anchor is :data:`PRETRAINED_MANIFESTS`, the SHA-256 of each checkpoint's
     ``manifest.json`` written into this package: the manifest is downloaded and checked against
@@ -242,10 +258,11 @@ def fetch_pretrained(name: str, url: str | None = None, cache: str | os.PathLike
         raise FileNotFoundError(f"no shipped checkpoint named {name!r}; known: "
                                 f"{', '.join(sorted(PRETRAINED_MANIFESTS)) or 'none'}")
     expected = PRETRAINED_MANIFESTS[name]
+    verify = verify or verify_checkpoint
     root = Path(cache) if cache is not None else pretrained_cache()
     target = root / name
     if _manifest_digest(target) == expected:
-        verify_checkpoint(target)
+        verify(target)
         return target
     base = (url or os.environ.get("RONIN_PRETRAINED_URL") or PRETRAINED_URL).rstrip("/")
     building = root / f"{name}.partial"
@@ -270,17 +287,18 @@ def fetch_pretrained(name: str, url: str | None = None, cache: str | os.PathLike
                              "the manifest: refusing it; run again to retry")
         os.replace(file_part, building / file)
     os.replace(part, building / MANIFEST_FILE)
-    verify_checkpoint(building)
+    verify(building)
     if target.exists():
         shutil.rmtree(target)
     os.replace(building, target)
     return target
 
 
-def pretrained_folder(name: str) -> Path:
+def pretrained_folder(name: str, verify: Callable[[Path], Any] | None = None) -> Path:
     """The folder of shipped checkpoint ``name``: the repository's ``checkpoints/<name>/`` in a
-    clone, otherwise downloaded once (:func:`fetch_pretrained`). Not verified here
-    (:func:`load_checkpoint` verifies what it loads)."""
+    clone, otherwise downloaded once (:func:`fetch_pretrained`, which checks a download with
+    ``verify``). A local folder is not verified here (:func:`load_checkpoint` verifies what it
+    loads)."""
     local = PRETRAINED_DIR / name
     if (local / MANIFEST_FILE).is_file():
         return local
@@ -291,7 +309,7 @@ def pretrained_folder(name: str) -> Path:
             "`ronin-lite train --profile small --run-dir runs/small` and load it with "
             "ronin_lite.checkpoints.load_checkpoint('runs/small')"
         )
-    return fetch_pretrained(name)
+    return fetch_pretrained(name, verify=verify)
 
 
 def load_pretrained(name: str, device: torch.device | str = "cpu") -> RoninLite:

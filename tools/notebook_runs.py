@@ -15,6 +15,12 @@ the end), so that an install without the repository (Colab) downloads and verifi
 
 If a notebook changes a run's configuration, change it here too: the notebook then prints that
 it trained the run instead of loading it, and strict nbval fails on that line.
+
+**Lesson runs** (``lesson-*``): notebooks 02 and 03 write their training loops out in full and
+run them through :func:`ronin_lite.lesson_runs.load_or_run`. Their runs are made by executing
+the notebook itself (headless, in the notebooks' environment, outputs discarded) with
+``RONIN_SHIP_RUNS=1 RONIN_RETRAIN=1``: the loop the reader sees is the loop that trained the
+shipped weights, and nothing here restates it. Rebuild the notebook afterwards.
 """
 
 from __future__ import annotations
@@ -52,6 +58,13 @@ RUNS = {
     "tiny-09-default-seed0": ("09_evaluation_and_ablations", _ablation_fields({}, seed=0)),
 }
 
+#: lesson run -> the notebook whose hand-written loop trains it (executed to ship it)
+LESSON_RUNS = {
+    "lesson-02-single-frame": "02_unet_backbone",
+    "lesson-03-single-frame": "03_causal_history",
+    "lesson-03-history": "03_causal_history",
+}
+
 _CHILD = """
 import json, sys, tempfile
 from pathlib import Path
@@ -66,7 +79,25 @@ with tempfile.TemporaryDirectory(prefix="ronin-run-") as tmp:
 """
 
 
+def ship_lesson_notebook(notebook: str) -> None:
+    """Execute ``notebooks/<notebook>.py`` with ``RONIN_SHIP_RUNS=1 RONIN_RETRAIN=1``: every
+    lesson run it trains is written to ``checkpoints/`` (the executed notebook is discarded)."""
+    env = {**os.environ, **NOTEBOOK_ENV, "RONIN_SHIP_RUNS": "1", "RONIN_RETRAIN": "1"}
+    proc = subprocess.run([sys.executable, "-c", (
+        "import sys; from pathlib import Path; sys.path.insert(0, {tools!r}); import notebooks; "
+        "notebooks.execute(Path({py!r}), 3600, {{}})").format(
+            tools=str(ROOT / "tools"), py=str(ROOT / "notebooks" / f"{notebook}.py"))],
+        env=env, cwd=ROOT, text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{notebook} failed:\n{proc.stderr[-3000:]}")
+
+
 def train_and_ship(name: str, force: bool) -> str:
+    if name in LESSON_RUNS:
+        if (ROOT / "checkpoints" / name).exists() and not force:
+            raise FileExistsError(f"checkpoints/{name} exists; pass --force to replace it")
+        ship_lesson_notebook(LESSON_RUNS[name])
+        return str(ROOT / "checkpoints" / name)
     _, fields = RUNS[name]
     env = {**os.environ, **NOTEBOOK_ENV}
     proc = subprocess.run([sys.executable, "-c", _CHILD.format(root=str(ROOT)), json.dumps(fields),
@@ -79,16 +110,21 @@ def train_and_ship(name: str, force: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("names", nargs="*", help=f"runs (default: all of {', '.join(RUNS)})")
+    known = [*RUNS, *LESSON_RUNS]
+    p.add_argument("names", nargs="*", help=f"runs (default: all of {', '.join(known)})")
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--force", action="store_true", help="replace shipped runs")
     args = p.parse_args(argv)
-    names = args.names or list(RUNS)
-    unknown = [n for n in names if n not in RUNS]
+    names = args.names or known
+    unknown = [n for n in names if n not in known]
     if unknown:
-        p.error(f"unknown runs {unknown}; known: {', '.join(RUNS)}")
+        p.error(f"unknown runs {unknown}; known: {', '.join(known)}")
+    # a notebook with several lesson runs is executed once (it ships all of them)
+    seen: set[str] = set()
+    jobs = [n for n in names if n not in LESSON_RUNS or not (
+        LESSON_RUNS[n] in seen or seen.add(LESSON_RUNS[n]))]
     with ThreadPoolExecutor(args.jobs) as pool:
-        for name, folder in zip(names, pool.map(lambda n: train_and_ship(n, args.force), names)):
+        for name, folder in zip(jobs, pool.map(lambda n: train_and_ship(n, args.force), jobs)):
             print(f"{name}: {folder}")
     from ronin_lite.io import sha256_file
 
