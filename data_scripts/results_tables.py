@@ -10,6 +10,7 @@ degradation type (networks with a prompt). ::
     python data_scripts/results_tables.py                 # the tiny, 300-step files
     python data_scripts/results_tables.py --steps 1200 --groups twin
     python data_scripts/results_tables.py --study --protocol  # the evaluation protocol's tables
+    python data_scripts/results_tables.py --study --benchmark 4d-lite  # the study on 4d-lite
 """
 
 from __future__ import annotations
@@ -36,14 +37,25 @@ def study_table(gs: dict) -> str:
     v = gs["variants"]
     twin = v[gs["meta"]["reference"]]["test"]
     inp = float(np.mean(list(twin["input_psnr_by_scene"].values())))
-    lines = ["| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | blur | JPEG | "
-             "noise |", "|---|---:|---:|---:|---:|---:|---:|"]
+    # a benchmark with more tasks than 3d-lite's (4d-lite: weather and light) gets one more
+    # column, its other tasks pooled by their clip counts
+    counts = twin.get("clips_by_task", {})
+    others = [k for k in counts if k not in dict(TASKS)]
+    head = "| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | blur | JPEG | noise |"
+    head += " weather or light |" if others else ""
+
+    def pooled(per_task: dict) -> str:
+        n = sum(counts[k] for k in others)
+        return f" {sum(per_task[k] * counts[k] for k in others) / n:.2f} |" if others else ""
+
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if others else "")]
     for label, e in v.items():
         t = e["test"]
-        task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k, _ in TASKS}
+        task = {k: np.mean([s[k] for s in t["per_seed_task"].values()])
+                for k in [*dict(TASKS), *others]}
         gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
         lines.append(f"| {label} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
-                     + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |")
+                     + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |" + pooled(task))
     c = gs.get("classical")
     if c:
         tuned = load_result(c["file"])
@@ -52,7 +64,8 @@ def study_table(gs: dict) -> str:
                      + " | ".join(f"{tuned['test'][c['methods'][k]][k]['psnr']:.2f}"
                                   for k, _ in TASKS) + " |")
     lines.append(f"| degraded input | {inp:.2f} | | | " + " | ".join(
-        f"{twin['input_psnr_by_task'][k]:.2f}" for k, _ in TASKS) + " |")
+        f"{twin['input_psnr_by_task'][k]:.2f}" for k, _ in TASKS) + " |"
+        + pooled(twin["input_psnr_by_task"]))
     return "\n".join(lines)
 
 
@@ -107,11 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="tiny")
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--study", action="store_true", help="the grounding study's table only")
+    p.add_argument("--benchmark", default="3d-lite",
+                   help="with --study: the study on this benchmark")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     args = p.parse_args(argv)
     if args.study or args.protocol:
         if args.study:
-            gs = load_result(f"grounding_study_{args.profile}.json")
+            from ronin_lite.study import results_name
+
+            gs = load_result(results_name(args.profile, args.benchmark))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")

@@ -23,6 +23,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
             entry[split] = {"per_seed_scene": per_seed, "per_seed_task": per_seed_task,
                             "psnr": stats.scene_seed_interval(table),
                             "input_psnr_by_scene": study.per_scene(rows_all[0], "psnr_input"),
-                            "input_psnr_by_task": study.per_task(rows_all[0], "psnr_input")}
+                            "input_psnr_by_task": study.per_task(rows_all[0], "psnr_input"),
+                            "clips_by_task": dict(sorted(Counter(
+                                r["task"] for r in rows_all[0]).items()))}
         if "test" in entry:
             variants[label] = entry
     results = {

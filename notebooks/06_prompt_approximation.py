@@ -189,18 +189,19 @@ for lam, (a, b) in first_last.items():
           f"({'below' if b < median_l1 else 'at or above'} the best constant, "
           f"{m.text(median_l1, '.4f')})")
 assert first_last[1.0][1] < first_last[1.0][0], "the prompt loss must fall with λ2 = 1"
-# the sentences below: λ2 = 1 ends below the best constant; λ2 = 0.01 first falls, then ends
-# above where it started (and above the best constant)
+# the sentences below: λ2 = 1 ends below the best constant; λ2 = 0.01 rises within the first
+# hundred steps, far above its start, and ends above where it started (and above the constant)
 paper_curve = [line["prompt_loss"] for line in runs[0.01].log]
 assert first_last[1.0][1] < median_l1, "with λ2 = 1 the prompt loss must beat the best constant"
-assert min(paper_curve) < first_last[0.01][0], "with λ2 = 0.01 the prompt loss first falls"
+assert max(paper_curve[:10]) > 2 * first_last[0.01][0], "with λ2 = 0.01 the prompt loss rises"
 assert first_last[0.01][1] > first_last[0.01][0] and first_last[0.01][1] > median_l1, \
     "with λ2 = 0.01 the prompt loss ends above where it started"
 
 # %% [markdown]
 # With $\lambda_2 = 1$ the prompt loss falls below the best constant: the prompt has learned
-# something about each frame. With the paper's 0.01 it first falls towards the constant, then
-# *rises* again, above where it started: the prompt is being pulled away from the text. By
+# something about each frame. With the paper's 0.01 it never gets there: within the first
+# hundred steps it *rises*, far above where it started, and it ends above both its start and
+# the constant: the prompt is being pulled away from the text. By
 # what? The generator receives two gradients, the prompt loss and the restoration loss through
 # the soft masks (notebook 07); AdamW rescales their *sum*, so $\lambda_2$ sets the balance,
 # and at 0.01 the restoration side decides what the prompt becomes. The curves alone cannot
@@ -326,14 +327,15 @@ for ax in axes[1:]:  # the same axes for all three maps
     ax.set_xlim(axes[0].get_xlim())
     ax.set_ylim(axes[0].get_ylim())
 plt.tight_layout()
-# the paragraph below: the λ2 = 1 prompts are more compact than the targets, the noise prompts
-# of λ2 = 0.01 leave the map
+# the paragraph below: the λ2 = 1 prompts are more compact than the targets; the noise prompts
+# of λ2 = 0.01 crowd the upper half of the map, and about a third of them leave it
 (x0, x1), (y0, y1) = axes[0].get_xlim(), axes[0].get_ylim()
 noise_paper = pca.transform(prompts[0.01] - mean)[np.array(types) == "noise"]
 outside = ~((noise_paper[:, 0] >= x0) & (noise_paper[:, 0] <= x1)
             & (noise_paper[:, 1] >= y0) & (noise_paper[:, 1] <= y1))
 assert good["spread_ratio"] < 0.8, "the λ2 = 1 prompts must be more compact than the targets"
-assert outside.mean() > 0.5, "the λ2 = 0.01 noise prompts must leave the map of the targets"
+assert noise_paper[:, 1].min() > (y0 + y1) / 2, "the λ2 = 0.01 noise prompts: the upper half"
+assert 0.25 < outside.mean() < 0.5, "about a third of the λ2 = 0.01 noise prompts leave the map"
 
 # %% [markdown]
 # The text embeddings form three clusters, one per degradation (with sub-structure by
@@ -341,8 +343,8 @@ assert outside.mean() > 0.5, "the λ2 = 0.01 noise prompts must leave the map of
 # more compact than its text cluster (their spread ratio, printed in section 4, is well
 # below 1). Those trained
 # with 0.01 do not: blur and compression prompts share one spot between the clusters, and the
-# noise prompts leave the map altogether (beyond its top edge) - a code the masks can read,
-# but not a place in the space of descriptions.
+# noise prompts crowd the upper half of the map, about a third of them beyond its top edge - a
+# code the masks can read, but not a place in the space of descriptions.
 #
 # ## 6. Severity, frame by frame
 

@@ -85,6 +85,14 @@ def variant_settings(changes: Mapping) -> dict:
     return settings
 
 
+#: the recipe the ablation study ran with (``results/ablation_*.json`` record it in each
+#: variant's ``config``): the ``tiny`` learning rate before it was chosen on val, no warm-up,
+#: every parameter decayed. Kept so that its runs are found and re-evaluated as they were
+#: trained (notebook 09, section 7); a study with today's recipe is another study.
+ABLATION_RECIPE = {"warmup": 0, "decay": "all"}
+ABLATION_LR = {"tiny": 1e-3}
+
+
 def variant_config(changes: Mapping, seed: int, profile: str = "tiny",
                    benchmark: str = "3d-lite", steps: int | None = None,
                    runs: str | Path = "runs/ablations",
@@ -99,6 +107,7 @@ def variant_config(changes: Mapping, seed: int, profile: str = "tiny",
     grounding = Path(grounding) if grounding is not None else data_root() / "grounding-ablations"
     return TrainConfig(
         profile=profile, benchmark=benchmark, steps=steps or default_steps,
+        lr=ABLATION_LR.get(profile), **ABLATION_RECIPE,
         seed=seed, run_dir=str(Path(runs) / name / f"seed{seed}"),
         grounding_root=str(grounding / settings["describer"].replace(":", "-")),
         log_every=25, **settings)

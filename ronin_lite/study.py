@@ -64,32 +64,44 @@ TWIN = "no prompt (twin)"
 #: the learning rates of the recipe sweep (val, the twin; see the results file)
 LRS = (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
 WARMUP = 25
+#: AdamW decays every parameter in the study's runs, as in the runs it was first made with (the
+#: learning-rate sweep and the 3d-lite comparison); the package's default now decays only the
+#: weights of convolutions and linear layers (``TrainConfig.decay``), a change the study has
+#: not been re-run with
+DECAY = "all"
 
 
 def study_config(changes: Mapping, seed: int, lr: float, profile: str = "tiny",
                  steps: int | None = None, warmup: int = WARMUP,
                  runs: str | Path = "runs/grounding-study",
-                 grounding: str | Path | None = None) -> TrainConfig:
-    """The training config of one variant, seed and learning rate (its run folder is named by
-    all three, so that a finished run is found again)."""
+                 grounding: str | Path | None = None,
+                 benchmark: str = PROTOCOL["benchmark"]) -> TrainConfig:
+    """The training config of one variant, seed and learning rate on ``benchmark`` (its run
+    folder is named by all of them, so that a finished run is found again; the protocol's
+    benchmark keeps the folder names of the first study)."""
     settings = {**changes}
     describer = settings.get("describer", "statistics")
     steps = steps or get_profile(profile).steps
     name = "_".join(f"{k}={v}" for k, v in sorted(settings.items())) or "ronin-lite"
     name = f"{name}_lr={lr:g}_warmup={warmup}_steps={steps}".replace(":", "-")
+    if benchmark != PROTOCOL["benchmark"]:
+        name = f"{benchmark}_{name}"
     grounding = Path(grounding) if grounding is not None else data_root() / "grounding-study"
-    return TrainConfig(profile=profile, benchmark=PROTOCOL["benchmark"],
+    return TrainConfig(profile=profile, benchmark=benchmark,
                        scenes=PROTOCOL["scenes"], steps=steps, lr=lr, warmup=warmup, seed=seed,
+                       decay=DECAY,
                        run_dir=str(Path(runs) / name / f"seed{seed}"),
                        grounding_root=str(grounding / describer.replace(":", "-")),
                        log_every=25, **settings)
 
 
 def eval_clips(split: str, profile: str = "tiny",
-               clips_per_scene: int = PROTOCOL["clips_per_scene"]) -> list[BenchmarkClip]:
-    """The protocol's fixed evaluation clips of ``split`` (``val`` or ``test``)."""
+               clips_per_scene: int = PROTOCOL["clips_per_scene"],
+               benchmark: str = PROTOCOL["benchmark"]) -> list[BenchmarkClip]:
+    """The protocol's fixed evaluation clips of ``split`` (``val`` or ``test``) of
+    ``benchmark``."""
     prof = get_profile(profile)
-    bench = get_benchmark(PROTOCOL["benchmark"], size=prof.eval_size, seed=prof.seed,
+    bench = get_benchmark(benchmark, size=prof.eval_size, seed=prof.seed,
                           scenes=PROTOCOL["scenes"], clips_per_scene=clips_per_scene)
     return list(bench.clips(split))
 
@@ -159,10 +171,18 @@ def gap_table(results: Mapping, split: str = "test", reference: str = TWIN,
             for v in others}
 
 
-def load_results(path: str | Path | None = None, profile: str = "tiny") -> dict:
-    """``results/grounding_study_<profile>.json`` (the repository's, or ``path``)."""
+def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"]) -> str:
+    """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
+    benchmark, ``grounding_study_<profile>_<benchmark>.json`` on another."""
+    tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
+    return f"grounding_study_{profile}{tail}.json"
+
+
+def load_results(path: str | Path | None = None, profile: str = "tiny",
+                 benchmark: str = PROTOCOL["benchmark"]) -> dict:
+    """``results/`` :func:`results_name` (the repository's, or ``path``)."""
     from .results import load_result
 
     if path is not None:
         return json.loads(Path(path).read_text())
-    return load_result(f"grounding_study_{profile}.json")
+    return load_result(results_name(profile, benchmark))

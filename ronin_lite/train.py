@@ -24,7 +24,8 @@ Departures, and why:
   Centring takes that part out, so the prompt the masks read is the informative part and
   starts at zero; it is a change of coordinates (``model.embedding_from_prompt`` maps back).
   ``"standardize"`` also gives every dimension unit spread.
-  *Measured* (tiny profile, 3d-lite, 300 steps, one seed; 128 test frames): at the paper's
+  *Measured* (tiny profile at its earlier recipe - lr 1e-3, no warm-up, every parameter
+  decayed -, 3d-lite, 300 steps, one seed; 128 test frames): at the paper's
   ``lambda_2 = 0.01`` every variant ends at the per-dimension median of the targets (train
   prompt L1 0.0232, a constant median predictor scores 0.0231; test R^2 of the predicted
   embedding -0.05 / -0.02 / -0.03 for none / center / standardize): the normalisation does not
@@ -33,18 +34,21 @@ Departures, and why:
   of test frames, at no cost in restoration (test PSNR 23.64-23.70 dB; 23.66 dB without a
   prompt). Our reading: the generator's weights receive two gradients, the prompt loss and the
   restoration loss through the masks; Adam normalises their sum, so ``lambda_2`` sets the
-  balance, and at 0.01 the masks' side wins. Trained longer (500 steps, notebook 06), the
-  0.01 prompt leaves the median and drifts away from the text altogether (prompt loss above its
-  starting value, test R^2 -13, spread 1.4x the targets'): a free code for the masks, no
-  longer grounded; the 1 prompt reaches R^2 0.34 and names the type of 97 % of test frames
-  (PSNR 25.2 vs 25.4 dB at 0.01, one seed each).
+  balance, and at 0.01 the masks' side wins. Trained for 500 steps with today's recipe
+  (notebook 06, which prints the measurements), the 0.01 prompt drifts away from the text
+  altogether (prompt loss above its starting value, R^2 far below 0, prompts spread wider than
+  the targets): a free code for the masks, no longer grounded; the 1 prompt approximates the
+  text and names the degradation type of held-out frames, at no cost in restoration.
 * **So our default is** ``lambda_prompt = 1`` (with centred targets), not the paper's 0.01
   (``--lambda-prompt 0.01`` gives the paper's weight). The two are not on the same scale anyway:
   a centred target's L1 per dimension is about 0.023, a raw unit-norm embedding's about 0.04.
   Notebook 06 trains both side by side and shows the collapse at 0.01.
-* **AdamW** (weight decay 1e-4, as Restormer) instead of Adam; the learning rate is a pure
-  function of the step (cosine from ``lr`` to ``min_lr``), so the step counter is the whole
-  state of the schedule.
+* **AdamW** (weight decay 1e-4, as Restormer, on the weights of convolutions and linear layers
+  only: not on norms, biases, attention temperatures or scales, :func:`param_groups`) instead of
+  Adam; the learning rate is a pure function of the step (a linear warm-up over ``warmup``
+  steps, then a cosine from ``lr`` to ``min_lr``), so the step counter is the whole state of
+  the schedule. The ``tiny`` profile's ``lr`` (4e-3) and warm-up (25 steps) were chosen on the
+  val scenes (``results/grounding_study_tiny.json``, ``lr_sweep``).
 * **Augmentation** draws one of the 8 symmetries of the square (quarter turns, flip) per clip
   from ``(seed, clip index)`` and applies it to every frame, degraded and clean alike. The
   target embedding is kept: it describes degradations, which a flip or a rotation does not
@@ -112,6 +116,8 @@ from .models.unet import CONFIG_NAMES
 TARGET_NORMS = ("none", "center", "standardize")
 #: where the prompt comes from: the network's generator (RONIN) or the describer (non-blind)
 PROMPT_SOURCES = ("generated", "describer")
+#: what AdamW's weight decay applies to (:func:`param_groups`)
+DECAYS = ("weights", "all")
 RUN_FILE = "run.json"
 LOG_FILE = "log.jsonl"
 TRAINER_TENSORS = "trainer.safetensors"
@@ -144,9 +150,17 @@ class TrainConfig:
     clip_len: int | None = field(default=None, **_opt("frames per training clip"))
     lr: float | None = field(default=None, **_opt("peak learning rate"))
     min_lr: float = field(default=1e-7, **_opt("learning rate at the end of the cosine"))
-    warmup: int = field(default=0, **_opt("steps of linear learning-rate warm-up before the "
-                                          "cosine"))
+    train_clips: int | None = field(default=None, **_opt(
+        "training pool: distinct clips, used in epochs (each grounded once; default: the "
+        "profile's, or steps x batch: every clip once)"))
+    warmup: int | None = field(default=None, **_opt("steps of linear learning-rate warm-up "
+                                                    "before the cosine (default: the "
+                                                    "profile's)"))
     weight_decay: float = field(default=1e-4, **_opt("AdamW weight decay"))
+    decay: str = field(default="weights", **_opt(
+        "what the weight decay applies to: weights (of convolutions and linear layers; not "
+        "norms, biases, temperatures or scales) | all (every parameter, as runs before it was "
+        "an option)"))
     lambda_prompt: float = field(default=1.0, **_opt("weight of the prompt loss (paper: 0.01; "
                                                       "ours 1, see the module docstring)"))
     target_norm: str = field(default="center", **_opt("prompt target: none | center | "
@@ -193,6 +207,10 @@ class TrainConfig:
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
+        if self.train_clips is None:
+            object.__setattr__(self, "train_clips", profile.train_clips)
+        if self.warmup is None:  # the profile's, at most a quarter of a (short) run
+            object.__setattr__(self, "warmup", min(profile.warmup, self.steps // 4))
         if self.run_dir is None:
             object.__setattr__(self, "run_dir", str(Path("runs") / f"{self.benchmark}_"
                                                     f"{self.profile}"))
@@ -219,11 +237,16 @@ class TrainConfig:
         if bad or self.crop < 16:
             raise ValueError(f"these fields must be > 0 (crop >= 16): "
                              f"{bad or {'crop': self.crop}}")
+        if self.train_clips is not None and self.train_clips < self.batch:
+            raise ValueError(f"--train-clips must hold at least one batch ({self.batch} clips), "
+                             f"got {self.train_clips}")
         if not 0 <= self.warmup < self.steps:
             raise ValueError(f"--warmup must be in [0, steps), got {self.warmup} of "
                              f"{self.steps} steps")
         if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers) < 0:
             raise ValueError("min_lr, weight_decay, lambda_prompt and num_workers must be >= 0")
+        if self.decay not in DECAYS:
+            raise ValueError(f"unknown decay {self.decay!r}; choose one of {list(DECAYS)}")
         if self.prompt_source not in PROMPT_SOURCES:
             raise ValueError(f"unknown prompt_source {self.prompt_source!r}; choose one of "
                              f"{list(PROMPT_SOURCES)}")
@@ -243,6 +266,11 @@ class TrainConfig:
         return RoninConfig(backbone=self.model, prompt_dim=self.prompt_dim, inject=self.inject,
                            cross_attention=self.cross_attention, prompt=self.prompt,
                            condition=self.condition)
+
+    @property
+    def pool(self) -> int:
+        """Distinct training clips: ``train_clips``, or ``steps x batch`` (one pass)."""
+        return min(self.train_clips or self.steps * self.batch, self.steps * self.batch)
 
     @property
     def needs_targets(self) -> bool:
@@ -316,16 +344,19 @@ def dihedral(x: Tensor, k: int) -> Tensor:
 
 
 class AugmentedClips(Dataset):
-    """Training clips with one dihedral symmetry per clip, drawn from ``(seed, index)``."""
+    """The run's stream of training clips: position ``i`` is clip ``i mod len(clips)`` of the
+    pool (epochs over a finite pool; one pass when the pool is as long as the run) with one
+    dihedral symmetry, drawn from ``(seed, i)``: each epoch sees its clips in another pose."""
 
-    def __init__(self, clips: TrainClips, seed: int):
+    def __init__(self, clips: TrainClips, seed: int, length: int | None = None):
         self.clips, self.seed = clips, int(seed)
+        self.length = len(clips) if length is None else int(length)
 
     def __len__(self) -> int:
-        return len(self.clips)
+        return self.length
 
     def __getitem__(self, index: int) -> dict:
-        item = self.clips[index]
+        item = self.clips[index % len(self.clips)]
         k = int(np.random.default_rng([self.seed, index]).integers(8))
         # the same symmetry for every frame, degraded and clean: (T, 3, H, W) -> (T, 3, H, W)
         return {**item, "degraded": dihedral(item["degraded"], k),
@@ -354,11 +385,21 @@ class StepBatches(Sampler[list[int]]):
 # Grounding targets
 # ---------------------------------------------------------------------------------------------
 class PromptTargets:
-    """The text embeddings of the training frames, and the statistics that normalise them."""
+    """The text embeddings of the training frames, and the statistics that normalise them:
+    mean (and std) over the run's own frames, clips ``0 .. clips - 1`` and frames ``0 .. T - 1``
+    (a cache may hold more: shared with a longer run, or with longer clips)."""
 
-    def __init__(self, cache: GroundingCache, norm: str):
+    def __init__(self, cache: GroundingCache, norm: str, clips: int | None = None,
+                 T: int | None = None):
         self.cache = cache
-        embeddings = cache.load_embeddings()  # key -> (D,) float32
+        embeddings = cache.load_embeddings()  # key -> (D,) float32, keys train/<scene>/<i>/<t>
+        if clips is not None:  # the run's own frames only: clips 0 .. clips-1, frames 0 .. T-1
+            embeddings = {k: v for k, v in embeddings.items()
+                          if int(k.split("/")[-2]) < clips
+                          and (T is None or int(k.split("/")[-1]) < T)}
+        if not embeddings:
+            raise ValueError(f"the grounding cache at {cache.path} holds no embedding of this "
+                             "run's training frames")
         table = np.stack(list(embeddings.values())).astype(np.float64)  # (N, D)
         self.dim = table.shape[1]
         mean = table.mean(0) if norm != "none" else np.zeros(self.dim)
@@ -373,6 +414,26 @@ class PromptTargets:
         """Raw embeddings ``(B, T, D)`` of frames ``0 .. T - 1`` of each clip."""
         return torch.from_numpy(np.stack([
             np.stack([self.cache.lookup(c, t) for t in range(T)]) for c in clip_ids]))
+
+
+def param_groups(model: nn.Module, weight_decay: float, decay: str = "weights") -> list[dict]:
+    """AdamW's parameter groups: with ``decay="weights"`` the weight decay applies to the
+    weights of convolutions and linear layers only. Norm gains and offsets, biases, attention
+    temperatures and the zero-initialised scales are left undecayed: decay pulls a parameter
+    towards 0, which for a LayerNorm gain (initialised at 1) or a temperature is not a
+    regulariser but a drift of what the layer computes. ``decay="all"``: one group, every
+    parameter decayed (what runs did before this was an option)."""
+    if decay == "all":
+        return [{"params": list(model.parameters()), "weight_decay": weight_decay}]
+    if decay not in DECAYS:
+        raise ValueError(f"decay must be one of {list(DECAYS)}, got {decay!r}")
+    weights = {id(m.weight) for m in model.modules()
+               if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear))}
+    decayed, kept = [], []
+    for p in model.parameters():
+        (decayed if id(p) in weights else kept).append(p)
+    return [{"params": decayed, "weight_decay": weight_decay},
+            {"params": kept, "weight_decay": 0.0}]
 
 
 def _grounded_indices(keys: Sequence[str], T: int) -> set[int]:
@@ -419,7 +480,7 @@ def prepare_targets(config: TrainConfig, ground: bool = False, distributed: bool
     otherwise a missing cache raises an error that gives the command to run. A cache made with
     another describer or encoder, or whose embeddings are not ``prompt_dim`` wide, is refused.
     """
-    n_clips = config.steps * config.batch
+    n_clips = config.pool
     name = cache_name(config.benchmark, config.crop, config.data_seed, config.clip_len,
                       config.scenes)
     path = Path(config.grounding_root) / name / "train"
@@ -457,7 +518,8 @@ def prepare_targets(config: TrainConfig, ground: bool = False, distributed: bool
             f"(encoder {cache.meta['encoder']!r}) but the prompt is {config.prompt_dim}-d: pass "
             f"--prompt-dim {cache.meta['dim']}, or ground with a {config.prompt_dim}-d encoder"
         )
-    return PromptTargets(cache, config.target_norm)
+    # statistics of this run's own frames: a cache shared with a longer run holds more
+    return PromptTargets(cache, config.target_norm, n_clips, config.clip_len)
 
 
 def _ground(config: TrainConfig, name: str, indices: list[int], progress: bool) -> GroundingCache:
@@ -529,6 +591,8 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     held.setdefault("condition", "mask")  # fields added with the grounding study
     held.setdefault("prompt_source", "generated")
     held.setdefault("warmup", 0)
+    held.setdefault("decay", "all")  # AdamW parameter groups (the reliability issue)
+    held.setdefault("train_clips", None)  # every clip once
     return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
             if held.get(k) != ours.get(k)}
 
@@ -633,7 +697,7 @@ def _save(run_dir: Path, model: RoninLite, config: TrainConfig, extra: dict,
 BEST_DIR = "best"  # the checkpoint with the highest val PSNR (``--val-every``)
 
 
-def _val_clips(config: TrainConfig) -> list:
+def validation_clips(config: TrainConfig) -> list:
     """The first ``val_clips`` evaluation clips of the val split, at the training crop size
     (scenes never trained on; the same clips at every validation)."""
     bench = _benchmark(config)
@@ -740,8 +804,8 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
     if targets is not None:
         model.set_target_stats(targets.mean, targets.std)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, fused=device.type == "cuda",
-                                  weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(param_groups(model, config.weight_decay, config.decay),
+                                  lr=config.lr, fused=device.type == "cuda")
     start, elapsed = 0, 0.0
     window, window_steps = torch.zeros(3, device=device), 0  # sums of loss, l1, prompt_loss
     if (run_dir / LATEST_FILE).exists():
@@ -759,9 +823,8 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
         loss_fn = nn.parallel.DistributedDataParallel(
             loss_fn, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=config.clip_len == 1 or config.prompt_source == "describer")
-    clips = TrainClips(_benchmark(config), config.steps * config.batch, config.clip_len,
-                       config.crop)
-    loader = DataLoader(AugmentedClips(clips, config.seed),
+    clips = TrainClips(_benchmark(config), config.pool, config.clip_len, config.crop)
+    loader = DataLoader(AugmentedClips(clips, config.seed, config.steps * config.batch),
                         batch_sampler=StepBatches(start, end, config.batch, rank, world),
                         collate_fn=collate_clips, num_workers=config.num_workers,
                         pin_memory=device.type == "cuda",
@@ -772,7 +835,7 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
              "grounding": None if targets is None else targets.cache.meta}
 
     validating = config.val_every > 0 and rank == 0
-    val_clips = _val_clips(config) if validating else []
+    val_clips = validation_clips(config) if validating else []
     best = _best_psnr(run_dir) if validating else float("-inf")
 
     from tqdm.auto import tqdm
@@ -880,7 +943,8 @@ def _parser() -> argparse.ArgumentParser:
                "  torchrun --nproc-per-node 2 -m ronin_lite.train --profile small --run-dir runs/ddp")
     choices = {"profile": PROFILE_NAMES, "benchmark": sorted(BENCHMARKS),
                "target_norm": TARGET_NORMS, "inject": tuple(INJECT_STAGES),
-               "model": CONFIG_NAMES, "condition": CONDITIONS, "prompt_source": PROMPT_SOURCES}
+               "model": CONFIG_NAMES, "condition": CONDITIONS, "prompt_source": PROMPT_SOURCES,
+               "decay": DECAYS}
     kinds = {"int": int, "float": float, "str": str}
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -896,15 +960,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ground", action="store_true",
                         help="ground the training clips that the cache lacks, then train")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--stop-at", type=int, default=None, metavar="STEP",
+                        help="stop after this step with a checkpoint, as a time limit would "
+                             "(the same command without it continues the run)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = vars(_parser().parse_args(argv))
-    ground, quiet = args.pop("ground"), args.pop("quiet")
+    ground, quiet, stop_at = args.pop("ground"), args.pop("quiet"), args.pop("stop_at")
     try:
         config = TrainConfig(**args)
-        result = train(config, ground=ground, progress=not quiet)
+        result = train(config, ground=ground, progress=not quiet, stop_at=stop_at)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,13 @@ def test_profile_is_chosen_by_environment_and_overrides_apply(monkeypatch):
     monkeypatch.setenv("RONIN_STEPS", "123")
     assert config.get_profile().steps == 123
     assert config.get_profile(steps=7).steps == 7  # keyword beats environment
+    # an optional count: a number sets it, "none" unsets it (the full profile's pool)
+    monkeypatch.setenv("RONIN_TRAIN_CLIPS", "64")
+    assert config.get_profile("tiny").train_clips == 64
+    monkeypatch.setenv("RONIN_TRAIN_CLIPS", "none")
+    assert config.get_profile("full").train_clips is None
+    monkeypatch.delenv("RONIN_TRAIN_CLIPS")
+    assert config.get_profile("full").train_clips == 8192
     monkeypatch.delenv("RONIN_PROFILE")
     expected = "tiny"
     if torch.cuda.is_available():
