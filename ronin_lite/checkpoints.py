@@ -144,6 +144,38 @@ def resolve_checkpoint(path: str | os.PathLike) -> Path:
     return path
 
 
+def verify_manifest(path: Path, required: tuple[str, ...], what: str, hint: str = "") -> None:
+    """Check every file of the folder ``path`` against its ``manifest.json``, which must list
+    ``required``: refuses a folder without a manifest, a listed file that is missing, and any
+    checksum mismatch (a damaged or edited file), each with a message that says what to do
+    (``hint``: added where a required file is not listed, e.g. which loader reads such a folder)."""
+    manifest_path = path / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise FileNotFoundError(
+            f"{path} is not a ronin_lite {what}: {MANIFEST_FILE} is missing (an "
+            "interrupted save leaves no manifest; use an earlier one or save again)"
+        )
+    try:
+        listed = json.loads(manifest_path.read_text())["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{manifest_path} is damaged ({exc}); the {what} cannot be trusted") \
+            from exc
+    for name in required:
+        if name not in listed:
+            raise ValueError(f"{manifest_path} does not list {name}: not a {what}{hint}")
+    for name, expected in listed.items():
+        file = path / _plain_name(name, "a manifest entry")
+        if not file.is_file():
+            raise FileNotFoundError(f"{what} {path} is incomplete: {name} is missing")
+        actual = sha256_file(file)
+        if actual != expected:
+            raise ValueError(
+                f"{what} {path}: {name} does not match its SHA-256 in {MANIFEST_FILE} "
+                f"(expected {expected[:16]}..., got {actual[:16]}...). The file was changed "
+                "or damaged; refusing to load it. Restore it from its source or retrain"
+            )
+
+
 def verify_checkpoint(path: str | os.PathLike) -> dict:
     """Check every file of a checkpoint against its manifest; return its ``config.json``.
 
@@ -151,31 +183,7 @@ def verify_checkpoint(path: str | os.PathLike) -> dict:
     mismatch (a damaged or edited file), each with a message that says what to do.
     """
     path = resolve_checkpoint(path)
-    manifest_path = path / MANIFEST_FILE
-    if not manifest_path.is_file():
-        raise FileNotFoundError(
-            f"{path} is not a ronin_lite checkpoint: {MANIFEST_FILE} is missing (an "
-            "interrupted save leaves no manifest; use an earlier checkpoint or save again)"
-        )
-    try:
-        listed = json.loads(manifest_path.read_text())["files"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{manifest_path} is damaged ({exc}); the checkpoint cannot be trusted") \
-            from exc
-    for name in (MODEL_FILE, CONFIG_FILE):
-        if name not in listed:
-            raise ValueError(f"{manifest_path} does not list {name}: not a RoninLite checkpoint")
-    for name, expected in listed.items():
-        file = path / _plain_name(name, "a manifest entry")
-        if not file.is_file():
-            raise FileNotFoundError(f"checkpoint {path} is incomplete: {name} is missing")
-        actual = sha256_file(file)
-        if actual != expected:
-            raise ValueError(
-                f"checkpoint {path}: {name} does not match its SHA-256 in {MANIFEST_FILE} "
-                f"(expected {expected[:16]}..., got {actual[:16]}...). The file was changed "
-                "or damaged; refusing to load it. Restore it from its source or retrain"
-            )
+    verify_manifest(path, (MODEL_FILE, CONFIG_FILE), "RoninLite checkpoint")
     document = json.loads((path / CONFIG_FILE).read_text())
     if not isinstance(document, dict) or not isinstance(document.get("model"), dict):
         raise ValueError(f"{path / CONFIG_FILE} has no model configuration: not a RoninLite "

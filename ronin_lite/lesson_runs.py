@@ -19,7 +19,7 @@ notebook builds itself rather than a :class:`~ronin_lite.models.RoninLite`)::
     manifest.json         {"format", "files": {name: sha256}}
 
 Shipping: run the notebook with ``RONIN_SHIP_RUNS=1`` (``python tools/notebook_runs.py
-tiny-03-history``, which executes the notebook headless) and the runs it trains are written to
+lesson-03-history``, which executes the notebook headless) and the runs it trains are written to
 ``checkpoints/<name>/`` (built beside and renamed into place); their manifest digests go into
 :data:`ronin_lite.checkpoints.PRETRAINED_MANIFESTS`, so that an install without the repository
 (Colab) downloads and verifies them.
@@ -35,13 +35,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import torch
 from torch import nn
 
 from . import checkpoints as ck
-from .checkpoints import MANIFEST_FILE
 from .config import retrain_requested
-from .io import sha256_file
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "weights.safetensors"
@@ -74,21 +71,8 @@ def full_identity(identity: Mapping[str, Any]) -> dict:
 def verify_lesson_run(folder: str | os.PathLike) -> dict:
     """Check every file of a lesson run against its manifest; return its ``run.json``."""
     folder = Path(folder)
-    manifest = folder / MANIFEST_FILE
-    if not manifest.is_file():
-        raise FileNotFoundError(f"{folder} is not a lesson run: {MANIFEST_FILE} is missing")
-    listed = json.loads(manifest.read_text()).get("files", {})
-    for name in (WEIGHTS_FILE, RUN_FILE):
-        if name not in listed:
-            raise ValueError(f"{manifest} does not list {name}: not a lesson run (a RoninLite "
-                             "checkpoint loads with ronin_lite.checkpoints.load_checkpoint)")
-    for name, digest in listed.items():
-        if Path(name).name != name:
-            raise ValueError(f"{manifest} lists {name!r}, which is not a plain file name")
-        if not (folder / name).is_file() or sha256_file(folder / name) != digest:
-            raise ValueError(f"lesson run {folder}: {name} is missing or does not match its "
-                             "SHA-256 in the manifest; restore it from its source or retrain "
-                             "(RONIN_RETRAIN=1)")
+    ck.verify_manifest(folder, (WEIGHTS_FILE, RUN_FILE), "lesson run",
+                       " (a RoninLite checkpoint loads with ronin_lite.checkpoints.load_checkpoint)")
     document = json.loads((folder / RUN_FILE).read_text())
     if document.get("format") != FORMAT_VERSION:
         raise ValueError(f"lesson run {folder} has format {document.get('format')!r}; this "
