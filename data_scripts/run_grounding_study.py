@@ -9,12 +9,15 @@ different runs once the grounding caches exist::
     python data_scripts/run_grounding_study.py sweep --lrs 0.001 0.004     # val only
     python data_scripts/run_grounding_study.py sweep --lrs 0.002 0.008
     python data_scripts/run_grounding_study.py compare --seeds 0 1 2       # at the val choice
+    python data_scripts/run_grounding_study.py choose --seeds 0 1 2        # val only
     python data_scripts/run_grounding_study.py report                      # the results file
 
 ``sweep`` trains the no-prompt twin at each learning rate (with the warm-up of
 :data:`ronin_lite.study.WARMUP` steps) and scores it on the **val** scenes only; ``compare``
 reads the sweep's choice (highest mean val PSNR) and trains every variant of
-:data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``report`` writes the file.
+:data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``choose`` trains the recipe
+choices of :data:`ronin_lite.study.CHOICES` (the prompt-loss weight, the target centring) and
+scores them on **val only**, against RONIN-lite's defaults; ``report`` writes the file.
 """
 
 from __future__ import annotations
@@ -93,9 +96,41 @@ def chosen_lr(args) -> float:
     return max(table, key=table.get)
 
 
+def val_choices(args, lr: float) -> dict:
+    """The finished ``choose`` runs: per choice, its val PSNR and its paired gap over
+    RONIN-lite's defaults (:data:`ronin_lite.study.CHOICE_REFERENCE`, the same seeds), jointly
+    over the choices made. Test is not read."""
+    def per_seed(changes) -> dict | None:
+        out = {}
+        for seed in args.seeds:
+            cfg = study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
+                                     grounding=args.grounding, benchmark=args.benchmark)
+            f = Path(cfg.run_dir) / SCORES
+            if not f.exists():
+                return None
+            out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
+        return out
+
+    reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
+    found = {label: per_seed(changes) for label, changes in study.CHOICES.items()}
+    found = {label: table for label, table in found.items() if table}
+    if reference is None or not found:
+        return {}
+    out = {"reference": study.CHOICE_REFERENCE, "split": "val", "choices": {}}
+    for label, table in found.items():
+        scenes_table, _, _ = stats.scene_seed_table(table)
+        out["choices"][label] = {
+            "changes": study.CHOICES[label], "per_seed_scene": table,
+            "psnr": stats.scene_seed_interval(scenes_table),
+            "gap_vs_reference": stats.paired_interval(table, reference, comparisons=len(found))}
+    ref_table, _, _ = stats.scene_seed_table(reference)
+    out["reference_psnr"] = stats.scene_seed_interval(ref_table)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("step", choices=("ground", "sweep", "compare", "report"))
+    p.add_argument("step", choices=("ground", "sweep", "compare", "choose", "report"))
     p.add_argument("--profile", default="tiny")
     p.add_argument("--benchmark", default=study.PROTOCOL["benchmark"],
                    choices=("3d-lite", "4d-lite", "tv-lite"),
@@ -113,10 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.step == "ground":
-        for describer in ("statistics", "oracle"):
-            cfg = study.study_config(study.VARIANTS["RONIN-lite (masks)"] if describer ==
-                                     "statistics" else study.VARIANTS["oracle prompt, masks"],
-                                     0, study.LRS[0], args.profile, args.steps,
+        for describer in ("statistics", "oracle", "oracle:type"):
+            changes = {**study.VARIANTS["oracle prompt, masks"], "describer": describer}
+            if describer == "statistics":
+                changes = study.VARIANTS["RONIN-lite (masks)"]
+            cfg = study.study_config(changes, 0, study.LRS[0], args.profile, args.steps,
                                      runs=args.runs, grounding=args.grounding,
                                      benchmark=args.benchmark)
             prepare_targets(cfg, ground=True, progress=True)
@@ -145,6 +181,18 @@ def main(argv: list[str] | None = None) -> int:
                                  benchmark=args.benchmark)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, splits, encoder)
+        return 0
+
+    if args.step == "choose":
+        lr = chosen_lr(args)
+        val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
+        for label, changes in study.CHOICES.items():
+            for seed in args.seeds:
+                cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
+                                         runs=args.runs, grounding=args.grounding,
+                                         benchmark=args.benchmark)
+                print(f"[{label}] seed {seed}", flush=True)
+                _run(cfg, val, None)
         return 0
 
     # report
@@ -194,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             gaps = study.gap_table(results, split)
             for label, gap in gaps.items():
                 variants[label][split]["gap_vs_twin"] = gap
+    choices = val_choices(args, lr)
+    if choices:
+        results["val_choices"] = choices
     classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"
     # data_scripts/tune_baselines.py: the val-chosen classical row (tuned on the protocol's
     # benchmark only)

@@ -58,6 +58,18 @@ VARIANTS: dict[str, dict] = {
     "oracle prompt, masks": dict(_ORACLE),
     "RONIN-lite (FiLM)": dict(_FILM),
     "oracle prompt, FiLM": {**_ORACLE, **_FILM},
+    # what the prompt carries: the oracle's descriptions with the degradation's type only (no
+    # severity word, no verdict), against the oracle that also names the severity
+    "oracle type only, FiLM": {**_ORACLE, "describer": "oracle:type", **_FILM},
+}
+#: the recipe choices of RONIN-lite made on the **val** scenes only (the evaluation-protocol
+#: issue): label -> changes against RONIN-lite's defaults (the reference, ``CHOICE_REFERENCE``);
+#: ``run_grounding_study.py choose`` trains them and scores val, never test
+CHOICE_REFERENCE = "RONIN-lite (masks)"
+CHOICES: dict[str, dict] = {
+    "lambda_2 = 0.01 (the paper's)": {"lambda_prompt": 0.01},
+    "lambda_2 = 0.1": {"lambda_prompt": 0.1},
+    "raw prompt targets (no centring)": {"target_norm": "none"},
 }
 #: the reference every gap is measured against
 TWIN = "no prompt (twin)"

@@ -123,6 +123,40 @@ def test_oracle_names_each_applied_degradation_with_its_severity(scenes):
         assert any(adj in text.lower() for adj in ADJECTIVES[rec["severity"]]), text
 
 
+def test_type_only_oracle_names_the_degradations_but_not_their_severity(scenes):
+    """``oracle:type`` (the grounding study's "type only"): the same nouns, no severity word and
+    no verdict (whose quality level would carry the severity), so a slight and a severe blur
+    read alike; its cache key differs from the oracle's."""
+    from ronin_lite.grounding.describers import QUALITY
+
+    every_adjective = {a.lower() for adjs in ADJECTIVES.values() for a in adjs}
+    quality_words = {w for words in QUALITY.values() for w in words}
+    typed = make_describer("oracle:type", seed=2)
+    texts = {}
+    for intensity in (0.05, 0.95):
+        ops = [D.make_op("gaussian_blur", intensity, 0), D.make_op("jpeg", 0.5, 0)]
+        degraded, records = D.apply_ops(scenes, ops, seed=0)
+        texts[intensity] = typed.describe(degraded, records)
+        with_severity = OracleDescriber(seed=2).describe(degraded, records)
+        for text, rec in zip(texts[intensity], records):
+            assert all(any(n.lower() in text.lower() for n in NOUNS[r["name"]])
+                       for r in rec), text
+            words = set(text.lower().replace(";", " ").replace(".", " ").split())
+            assert not words & every_adjective and not words & quality_words, text
+            assert "quality" not in text.lower(), text
+        assert any("quality" in t.lower() for t in with_severity)
+        # the same frames with every severity changed read the same (the phrasing is drawn
+        # from (seed, frame)); the oracle's own descriptions change
+        other = {"slight": "severe", "moderate": "slight", "severe": "moderate"}
+        flipped = [[{**r, "severity": other[r["severity"]]} for r in rec] for rec in records]
+        assert typed.describe(degraded, flipped) == texts[intensity]
+        assert OracleDescriber(seed=2).describe(degraded, flipped) != with_severity
+    assert typed.config() == {"name": "oracle-type", "seed": 2, "severity": False}
+    assert make_describer("oracle").config() == {"name": "oracle", "seed": 0}
+    with pytest.raises(ValueError, match="oracle:type"):
+        make_describer("oracle:colour")
+
+
 def test_oracle_without_records_raises_a_clear_error(scenes):
     with pytest.raises(ValueError, match="records"):
         OracleDescriber().describe(scenes)

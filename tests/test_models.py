@@ -282,9 +282,60 @@ def test_named_configs_and_validation():
         BackboneConfig(aligned_stages=("encoder1",))
 
 
-def test_macs_per_frame_counts_the_history_and_parameters_are_counted():
+def hand_counted_macs(model: StreamingUNet, size: int, warmup: int = 3) -> int:
+    """MACs of the last of ``warmup + 1`` frames counted by hand, independently of torch's
+    FLOP counter: every convolution ``out pixels x C_out x C_in / groups x k x k`` and every
+    linear layer ``out x in`` (forward hooks), and the two products of each channel attention
+    (``q k^T`` and ``A v``: ``heads x d x m x HW`` each, with ``m`` key channels per head,
+    ``(n + 1) d`` when the history router puts ``n`` cached frames beside the current one)."""
+    from ronin_lite.models.blocks import ChannelAttention
+
+    count = {"on": False, "macs": 0}
+
+    def conv(mod, inp, out):
+        if count["on"]:
+            count["macs"] += out[0].numel() * mod.in_channels // mod.groups * (
+                mod.kernel_size[0] * mod.kernel_size[1])
+
+    def linear(mod, inp, out):
+        if count["on"]:
+            count["macs"] += out.numel() * mod.in_features
+
+    hooks = [mod.register_forward_hook(conv if isinstance(mod, torch.nn.Conv2d) else linear)
+             for mod in model.modules() if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
+    original = ChannelAttention.attend
+
+    def attend(self, q, k, v):
+        if count["on"]:
+            _, heads, d, pixels = q.shape
+            count["macs"] += 2 * heads * d * k.shape[2] * pixels
+        return original(self, q, k, v)
+
+    gen = torch.Generator().manual_seed(0)
+    frames = torch.rand(warmup + 1, 1, 3, size, size, generator=gen)
+    ChannelAttention.attend = attend
+    try:
+        with torch.no_grad():
+            state = None
+            for frame in frames[:-1]:
+                _, state = model(frame, state)
+            count["on"] = True
+            model(frames[-1], state)
+    finally:
+        ChannelAttention.attend = original
+        for h in hooks:
+            h.remove()
+    return count["macs"]
+
+
+def test_macs_per_frame_equals_a_hand_count_and_parameters_are_counted():
+    """``macs_per_frame`` (torch's FLOP counter) equals the hand count exactly, with and
+    without the history: it counts every convolution, linear layer and attention product,
+    once, and nothing else."""
     with_history = macs_per_frame(make_model(), size=32)
     without = macs_per_frame(make_model(CONFIG.replace(history=False)), size=32)
+    assert with_history == hand_counted_macs(make_model(), size=32)
+    assert without == hand_counted_macs(make_model(CONFIG.replace(history=False)), size=32)
     assert with_history > without > 0
     assert count_parameters(make_model()) > count_parameters(
         make_model(CONFIG.replace(history=False))

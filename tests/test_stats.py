@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,43 @@ def test_per_scene_and_per_task_average_the_clips():
             "psnr": 22.0}, {"scene": "b", "task": "noise", "psnr": 30.0}]
     assert study.per_scene(rows) == {"a": 21.0, "b": 30.0}
     assert study.per_task(rows) == {"blur": 22.0, "noise": 25.0}
+
+
+def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
+    """``run_grounding_study.py report``'s recipe choices: each choice's val scores are paired
+    seed by seed and scene by scene with RONIN-lite's defaults; a choice whose runs are not all
+    finished is left out; test scores, even when present, are never read."""
+    from argparse import Namespace
+    from pathlib import Path
+
+    from data_script_loader import load_script
+
+    script = load_script("run_grounding_study")
+    args = Namespace(seeds=[0, 1], profile="tiny", steps=40, runs=str(tmp_path / "runs"),
+                     grounding=str(tmp_path / "g"), benchmark="3d-lite")
+
+    def write(changes, seed, offset, with_test=False):
+        cfg = study.study_config(changes, seed, 4e-3, "tiny", 40, runs=args.runs,
+                                 grounding=args.grounding)
+        rows = [{"scene": sc, "task": "noise", "psnr": 25.0 + offset + i + 0.1 * seed}
+                for i, sc in enumerate(("flower", "bikes_shot1"))]
+        folder = Path(cfg.run_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        scores = {"val": rows, **({"test": [dict(r, psnr=99.0) for r in rows]}
+                                  if with_test else {})}
+        (folder / script.SCORES).write_text(json.dumps(scores))
+
+    assert script.val_choices(args, 4e-3) == {}
+    for seed in (0, 1):
+        write(study.VARIANTS[study.CHOICE_REFERENCE], seed, 0.0, with_test=True)
+    labels = list(study.CHOICES)
+    for seed in (0, 1):
+        write(study.CHOICES[labels[0]], seed, -0.3, with_test=True)
+    write(study.CHOICES[labels[1]], 0, 1.0)  # seed 1 missing: left out
+    out = script.val_choices(args, 4e-3)
+    assert out["split"] == "val" and out["reference"] == study.CHOICE_REFERENCE
+    assert list(out["choices"]) == [labels[0]]
+    gap = out["choices"][labels[0]]["gap_vs_reference"]
+    assert gap["mean"] == pytest.approx(-0.3) and gap["comparisons"] == 1
+    assert (gap["n_scenes"], gap["n_seeds"]) == (2, 2)
+    assert out["reference_psnr"]["mean"] == pytest.approx(25.55)

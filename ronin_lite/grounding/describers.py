@@ -218,8 +218,11 @@ def order_detections(detections: Detections) -> Detections:
     return dict(sorted(detections.items(), key=lambda kv: (-_rank(kv[1]), order.index(kv[0]))))
 
 
-def phrase(detections: Detections, rng: np.random.Generator) -> str:
+def phrase(detections: Detections, rng: np.random.Generator, severity: bool = True) -> str:
     """A Q-Instruct-like description of ``detections``: what, how strongly, and a verdict.
+
+    ``severity=False`` names *what* only: no severity adjective and no verdict (the verdict's
+    quality level is a function of the severities, so it would carry them).
 
     >>> phrase({"noise": "severe", "blur": "slight"}, np.random.default_rng(0))  # doctest: +SKIP
     'The image is affected by heavy noise and slight blur; fine textures are buried in grain.
@@ -229,15 +232,21 @@ def phrase(detections: Detections, rng: np.random.Generator) -> str:
     if unknown:
         raise ValueError(f"no natural name for {unknown}; known names: {sorted(NOUNS)}")
     verdict = _pick(VERDICTS, rng).format(_pick(QUALITY[quality_level(detections)], rng))
+    if not severity:
+        verdict = ""
     if not detections:
-        return f"{_pick(CLEAN, rng)}. {verdict}"
+        return f"{_pick(CLEAN, rng)}. {verdict}".rstrip()
     ordered = order_detections(detections)
-    parts = [f"{_pick(ADJECTIVES[sev], rng)} {_pick(NOUNS[name], rng)}"
-             for name, sev in ordered.items()]
+    if severity:
+        parts = [f"{_pick(ADJECTIVES[sev], rng)} {_pick(NOUNS[name], rng)}"
+                 for name, sev in ordered.items()]
+    else:  # in a fixed order, so that the order cannot tell the severities apart either
+        order = list(LABELS) + list(RECORD_LABELS)
+        parts = [_pick(NOUNS[name], rng) for name in sorted(ordered, key=order.index)]
     opening = _pick(OPENINGS, rng).format(_join(parts))
-    worst = next(iter(ordered))
+    worst = next(iter(ordered)) if severity else sorted(ordered, key=order.index)[0]
     effect = _pick(EFFECTS[RECORD_LABELS.get(worst, worst)], rng)
-    return f"{opening[0].upper()}{opening[1:]}; {effect}. {verdict}"
+    return f"{opening[0].upper()}{opening[1:]}; {effect}. {verdict}".rstrip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,11 +302,26 @@ class OracleDescriber(DetectionDescriber):
     """Phrases what the synthesis record says was applied (upper bound; never a default).
 
     Names each applied degradation by its own natural name ("JPEG compression artefacts",
-    "motion blur") with the record's severity.
+    "motion blur") with the record's severity; ``severity=False`` (spec ``oracle:type``) names
+    the degradations only, so that a study can tell what the type is worth from what the
+    severity adds (the grounding study's "what the prompt carries").
     """
 
-    name = "oracle"
     vocabulary = tuple(RECORD_LABELS)
+
+    def __init__(self, seed: int = 0, severity: bool = True):
+        super().__init__(seed)
+        self.severity = bool(severity)
+        self.name = "oracle" if self.severity else "oracle-type"
+
+    def config(self) -> dict:
+        return {**super().config(), **({} if self.severity else {"severity": False})}
+
+    def describe(self, frames: np.ndarray, records: Records | None = None) -> list[str]:
+        frames = check_frames(frames)
+        detections = self.detect(frames, records)
+        return [phrase(d, frame_rng(self.seed, f), self.severity)
+                for d, f in zip(detections, frames)]
 
     def detect(self, frames: np.ndarray, records: Records | None = None) -> list[Detections]:
         frames = check_frames(frames)
@@ -1015,15 +1039,16 @@ def _refuse_unloaded(model_id: str, info: dict) -> None:
 def make_describer(spec: str, seed: int = 0, **vlm_kwargs) -> Describer:
     """A describer from a short spec string (the ``--describer`` of the data scripts).
 
-    ``statistics`` | ``oracle`` | ``vlm:<model id or folder>`` |
+    ``statistics`` | ``oracle`` | ``oracle:type`` (types only, no severity) |
+    ``vlm:<model id or folder>`` |
     ``corrupted:<rate>:<statistics|oracle>`` (e.g. ``corrupted:0.2:oracle``).
     ``vlm_kwargs`` go to :class:`VLMDescriber` (device, batch_size, max_new_tokens, ...).
     """
     kind, _, rest = spec.partition(":")
     if kind == "statistics" and not rest:
         return StatisticsDescriber(seed=seed)
-    if kind == "oracle" and not rest:
-        return OracleDescriber(seed=seed)
+    if kind == "oracle" and rest in ("", "type"):
+        return OracleDescriber(seed=seed, severity=not rest)
     if kind == "vlm" and rest:
         return VLMDescriber(rest, seed=seed, **vlm_kwargs)
     if kind == "corrupted":
@@ -1036,6 +1061,7 @@ def make_describer(spec: str, seed: int = 0, **vlm_kwargs) -> Describer:
             if 0.0 <= rate_value <= 1.0:
                 return CorruptedDescriber(make_describer(base, seed), rate_value, seed=seed)
     raise ValueError(
-        f"unknown describer {spec!r}; use statistics, oracle, vlm:<model id or folder> or "
+        f"unknown describer {spec!r}; use statistics, oracle, oracle:type, "
+        "vlm:<model id or folder> or "
         "corrupted:<rate in [0, 1]>:<statistics|oracle>"
     )
