@@ -27,7 +27,8 @@
 #
 # **What you need**: nothing beyond the course install (`bash course.sh lab`). No internet, no GPU.
 #
-# **Time**: under a minute on a CPU or a GPU.
+# **Time**: under a minute on a CPU or a GPU. The course map (section 3; also in the README)
+# gives, for every notebook, the time its last build took on one CPU thread.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).
@@ -84,28 +85,27 @@ plt.show()
 #
 # ## 3. The course map
 #
-# | notebook | what it builds | CPU (tiny) | GPU (full) |
-# |---|---|---|---|
-# | 00 introduction | this map, an environment check | < 1 min | < 1 min |
-# | 01 degradations and benchmarks | the degradations, clips with camera motion, the four `-lite` benchmarks | ~1 min | ~1 min |
-# | 02 the U-Net backbone | Turtle's blocks built and checked, a single-frame U-Net trained | ~2 min | ~1 min |
-# | 03 causal history | the frame history router and state alignment, streaming | ~3 min | ~1 min |
-# | 04 grounding in language | describers: a real VLM route, an offline statistics describer | ~2 min | ~5 min |
-# | 05 text embeddings | the 384-d targets, their geometry, the cache for training | ~2 min | ~1 min |
-# | 06 prompt approximation | the prompt generator and cross-attention; does the prompt carry information? | ~3 min (shipped runs; +10 min to train them) | ~3 min |
-# | 07 soft-mask injection | the masks, where to inject them | ~3 min | ~2 min |
-# | 08 training | the full loop: CPU small, GPU for real, several GPUs | ~5 min | ~30 min |
-# | 09 evaluation and ablations | benchmark tables, the paper's ablations at our scale | ~3 min (shipped run; +5 min to retrain it) | ~1 min |
-# | 10 streaming inference | restore a video, constant memory, your own file | ~2 min | ~1 min |
-#
-# Notebooks 06 onwards arrive with the later parts of the course; each one starts, like this
-# one, with what it teaches, what it needs and how long it takes.
-#
+# Every notebook, what it teaches, and how long its last build took (`tiny` profile, one CPU
+# thread: `python tools/notebooks.py build` records the time of every cell in the `.ipynb`).
+# `ronin_lite.course` holds this table once; the README's copy is generated from it. Each
+# notebook starts, like this one, with what it teaches, what it needs and how long it takes.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# the times change with every build of a notebook: shown, not compared
+from IPython.display import Markdown
+
+from ronin_lite import course
+
+Markdown(course.course_table(links=False))
+
+# %% [markdown]
 # ## 4. Your environment
 #
 # Everything in the course is sized by one **profile**: `tiny` (runs anywhere in minutes - what
-# the committed notebooks were executed with), `small` (trains the shipped checkpoints on a CPU
-# in about an hour) and `full` (the GPU configuration). A GPU with at least 40 GiB selects
+# the committed notebooks were executed with), `small` (the size of the shipped checkpoints:
+# they trained for 2,400 of the profile's 3,600 steps, 84 and 96 minutes on a 2-core CPU, as
+# their logs in `checkpoints/` record) and `full` (the GPU configuration). A GPU with at least 40 GiB selects
 # `full`, a smaller GPU `small`, a CPU `tiny`; the environment variable `RONIN_PROFILE` overrides the choice.
 
 # %%
@@ -179,8 +179,9 @@ plt.show()
 #
 # 1. `small`; `config.get_profile("small").clip_len` is 5.
 # 2. `config.get_profile("tiny", steps=50, crop=32)`.
-# 3. The prompt generator and the masks (and, at training time, the describer, the text encoder
-#    and the prompt loss): what is left is the streaming U-Net with its history.
+# 3. The encoder-1 -> latent cross-attention, the prompt generator and the masks (and, at
+#    training time, the describer, the text encoder and the prompt loss): what is left is the
+#    streaming U-Net with its history, Turtle's network.
 #
 # </details>
 #
@@ -190,3 +191,17 @@ plt.show()
 # - What does RONIN need at training time that it does not need at inference?
 # - What does "causal" mean for a video restorer, and why does it matter for streaming?
 # - Why is the prompt 384-dimensional?
+#
+# <details><summary>Answers</summary>
+#
+# - It can: that is the *non-blind* setting. All-in-one restoration is blind because real
+#   footage comes with no label: its degradations are unknown, mixed, and change over time.
+# - The describer (a vision-language model) and the text encoder, which make the target
+#   embedding $e_t$, and the prompt loss; at inference the network predicts its prompt itself.
+# - Each output frame depends only on the current and earlier frames, never later ones; so a
+#   stream can be restored as it arrives, with a bounded state and no look-ahead delay.
+# - It must be comparable with the text embedding it approximates (the prompt loss is an L1
+#   between them), and the sentence encoder writes 384-d vectors (BGE-Micro-v2 in the paper,
+#   all-MiniLM-L6-v2 here).
+#
+# </details>

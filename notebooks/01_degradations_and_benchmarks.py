@@ -26,7 +26,8 @@
 #
 # **What you need**: notebook 00 (optional). No internet, no GPU.
 #
-# **Time**: about 2 minutes on a 2-core CPU, about 1 minute with a GPU (nothing here uses it).
+# **Time**: about a minute on a CPU (the course map in notebook 00 and the README gives the time
+# its last build took on one CPU thread); a GPU changes nothing (nothing here uses it).
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

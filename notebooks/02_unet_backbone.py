@@ -28,7 +28,8 @@
 #
 # **What you need**: notebook 01 (the benchmarks). No internet, no GPU.
 #
-# **Time**: under a minute on a 2-core CPU with the shipped training run (section 5); 5 minutes
+# **Time**: under a minute with the shipped training run (section 5; the course map in notebook
+# 00 and the README gives the time its last build took on one CPU thread); about 4 minutes more
 # when it trains here (after you change the loop), under a minute with a GPU.
 
 # %%

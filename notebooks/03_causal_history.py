@@ -28,10 +28,11 @@
 #
 # **What you need**: notebook 02 (the U-Net and its blocks). No internet, no GPU.
 #
-# **Time**: about a minute on a 2-core CPU: section 6's two trainings are loaded from the runs
-# this repository ships (`checkpoints/lesson-03-*`, made by the very loop you read there). Change
-# the loop or a setting and they train here instead: 4 minutes each on a 2-core CPU, under a
-# minute each with a GPU.
+# **Time**: one to two minutes on a CPU (the course map in notebook 00 and the README gives the
+# time its last build took on one CPU thread): section 6's two trainings are loaded from the
+# runs this repository ships (`checkpoints/lesson-03-*`, made by the very loop you read there).
+# Change the loop or a setting and they train here instead: about 5 minutes each on one CPU
+# thread, under a minute each with a GPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

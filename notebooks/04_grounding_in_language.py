@@ -30,8 +30,9 @@
 # **What you need**: notebook 01 (the degradations and their records). No internet, no GPU.
 # With a GPU and a VLM in the local Hugging Face cache, section 3 also runs the real model.
 #
-# **Time**: 1-1.5 minutes on a 2-core CPU; about the same with a GPU (nothing here needs one),
-# plus a few seconds for the VLM when one is cached.
+# **Time**: about 3 minutes on a CPU (the course map in notebook 00 and the README gives the
+# time its last build took on one CPU thread); about the same with a GPU (nothing here needs
+# one), plus a few seconds for the VLM when one is cached.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

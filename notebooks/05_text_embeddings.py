@@ -28,8 +28,9 @@
 #
 # **What you need**: notebook 04 (the describers). No internet, no GPU.
 #
-# **Time**: about 1.5 minutes on a 2-core CPU (the encoder runs on the CPU everywhere here, so
-# about the same with a GPU).
+# **Time**: about 1.5 minutes on a CPU (the course map in notebook 00 and the README gives the
+# time its last build took on one CPU thread); the encoder runs on the CPU everywhere here, so
+# about the same with a GPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

@@ -33,9 +33,10 @@
 # **What you need**: notebooks 02 (the U-Net), 04 (describers) and 05 (text embeddings). No
 # internet, no GPU.
 #
-# **Time**: about 3 minutes on a 2-core CPU with the shipped runs (grounding 2,000 training
-# clips, loading two trained networks, scoring them); training both runs here
-# (`RONIN_RETRAIN=1`) adds about 10 minutes. A GPU changes little: the describer runs on the CPU.
+# **Time**: about 3 minutes on a CPU with the shipped runs (grounding 2,000 training clips,
+# loading two trained networks, scoring them; the course map in notebook 00 and the README gives
+# the time its last build took on one CPU thread); training both runs here (`RONIN_RETRAIN=1`)
+# adds about 10 minutes. A GPU changes little: the describer runs on the CPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

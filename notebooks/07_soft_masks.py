@@ -31,8 +31,10 @@
 # `small-3d-lite` checkpoint when present (it is in the repository), otherwise trains a tiny
 # network first.
 #
-# **Time**: about 2 minutes on a 2-core CPU with the shipped checkpoint (5 without), under a
-# minute with a GPU.
+# **Time**: a few minutes on a CPU with the shipped checkpoint, most of it restoring clips at
+# 128 px with the `small` network (the course map in notebook 00 and the README gives the time
+# its last build took on one CPU thread); without the checkpoint a tiny network trains first
+# (about 4 minutes more). Under a minute with a GPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

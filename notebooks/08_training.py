@@ -30,10 +30,10 @@
 # **What you need**: notebooks 02-05 (the backbone, the history, the describers and the text
 # embeddings). No internet, no GPU.
 #
-# **Time**: about 2.5 minutes on a 2-core CPU (grounding 1,600 training clips, then 400
-# training steps). With a GPU, a minute or two for the `tiny` run, plus about 5 minutes for the
-# `full` branch of section 7, which trains 200 steps on the GPU (1.40 s/step measured on an
-# H200).
+# **Time**: several minutes on a CPU (grounding 1,600 training clips, then 400 training steps;
+# the course map in notebook 00 and the README gives the time its last build took on one CPU
+# thread). With a GPU, a minute or two for the `tiny` run, plus about 5 minutes for the `full`
+# branch of section 7, which trains 200 steps on the GPU (1.40 s/step measured on an H200).
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

@@ -36,10 +36,11 @@
 # **What you need**: notebooks 06-08. The shipped checkpoints and the `results/*.json` files of
 # the repository (downloaded once in Colab). No internet otherwise, no GPU.
 #
-# **Time**: about 3 minutes on a 2-core CPU (section 7 loads the shipped run of one `tiny`
-# ablation variant; `RONIN_RETRAIN=1` retrains it live, about 5 minutes more); about 1 minute
-# with a GPU. The full ablations behind the plots took ~1.5 CPU-hours
-# (`python data_scripts/run_ablations.py`).
+# **Time**: a minute or two on a CPU (the course map in notebook 00 and the README gives the
+# time its last build took on one CPU thread): section 7 loads the shipped run of one `tiny`
+# ablation variant (`RONIN_RETRAIN=1` retrains it live, about 5 minutes more); the results of
+# the studies are read from `results/` (the ablations took ~1.5 CPU-hours with `python
+# data_scripts/run_ablations.py`, the grounding study's commands are in section 9).
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

@@ -28,7 +28,8 @@
 # **What you need**: notebooks 03 (the causal state) and 07 (the trained network). Uses the
 # shipped `small-3d-lite` checkpoint (in the repository). No internet, no GPU.
 #
-# **Time**: under a minute on a 2-core CPU or with a GPU.
+# **Time**: about a minute on a CPU (the course map in notebook 00 and the README gives the time
+# its last build took on one CPU thread), less with a GPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).

@@ -140,8 +140,10 @@ class TrainConfig:
 
     profile: str | None = field(default=None, **_opt("tiny | small | full (default: automatic)"))
     benchmark: str = field(default="3d-lite", **_opt("training benchmark"))
-    scenes: str = field(default="builtin", **_opt("clean scenes: builtin (the bundled photos), "
-                                                  "or a folder of your images, videos or frame "
+    scenes: str = field(default="builtin", **_opt("clean scenes: builtin (the 11 bundled "
+                                                  "photos) | bundled (those and 7 real video "
+                                                  "scenes: the evaluation protocol's 18) | a "
+                                                  "folder of your images, videos or frame "
                                                   "folders (split by scene)"))
     model: str | None = field(default=None, **_opt("backbone size (default: the profile's)"))
     steps: int | None = field(default=None, **_opt("optimisation steps"))
@@ -166,8 +168,9 @@ class TrainConfig:
     target_norm: str = field(default="center", **_opt("prompt target: none | center | "
                                                        "standardize (see the module docstring)"))
     prompt_dim: int = field(default=384, **_opt("prompt width = text-embedding width"))
-    inject: str | None = field(default=None, **_opt("masked decoder stages: none | first | "
-                                                     "last2 | all (default: last2)"))
+    inject: str | None = field(default=None, **_opt("conditioned stages: none | first | "
+                                                     "last2 | all | all+latent (default: last2, "
+                                                     "the paper's)"))
     condition: str = field(default="mask", **_opt("how the prompt enters: mask (RONIN's soft "
                                                   "masks) | film (scale and shift; a course "
                                                   "variant)"))

@@ -7,6 +7,7 @@ committed with its outputs so GitHub and Colab readers see the plots).
     python tools/notebooks.py build [NN ...]   # .py -> .ipynb, execute (tiny, 1 thread), save
     python tools/notebooks.py spread [NN ...]  # re-run under other kernels and another seed,
                                                # derive each measured number's tolerance
+    python tools/notebooks.py text [NN ...]    # markdown-only edits -> .ipynb, outputs kept
     python tools/notebooks.py check            # CI: pairs in sync, every code cell executed
 
 Numbers that come out of training are printed through ``ronin_lite.measured.Measured`` (shown
@@ -38,6 +39,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
 MAX_BYTES = 5 * 1024 * 1024  # committed notebooks stay light (DESIGN.md)
 TOLERANCES = ROOT / "results" / "notebook_tolerances.json"
 
@@ -46,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 #: committed outputs are the CPU/tiny ones, wherever they are rebuilt or tested)
 from ronin_lite.measured import NOTEBOOK_ENV, printed_step, tolerance_rule  # noqa: E402
 from ronin_lite.io import write_json_atomic  # noqa: E402
+from ronin_lite import course  # noqa: E402
 #: the runs ``spread`` compares with the build (which uses the machine's native kernels):
 #: ATen's unvectorised kernels with oneDNN capped at AVX2 or SSE4.1 (any x86-64 machine can
 #: run these), and the native kernels with every ``config.seed_everything`` seed moved by one
@@ -197,6 +200,33 @@ def build(selected: list[str], timeout: int) -> None:
             _record_build(py, measured, kernels)
         print(f"  wrote {out.name} ({out.stat().st_size / 1e6:.2f} MB, "
               f"{time.time() - start:.0f} s); {len(measured)} measured numbers", flush=True)
+    if course.update_readme(README, NOTEBOOKS):
+        print("  README.md: course map updated with the new build times", flush=True)
+
+
+def text(selected: list[str]) -> None:
+    """Carry edits of the markdown cells of ``NN_name.py`` into the executed ``.ipynb`` without
+    executing it again: refused when any code cell differs (then the outputs could be stale;
+    run ``build``)."""
+    for py in _select(selected):
+        out = py.with_suffix(".ipynb")
+        source = jupytext.read(py)
+        executed = nbformat.read(out, as_version=4)
+        code = [[c.source.strip() for c in nb.cells if c.cell_type == "code"]
+                for nb in (source, executed)]
+        kinds = [[c.cell_type for c in nb.cells] for nb in (source, executed)]
+        if code[0] != code[1] or kinds[0] != kinds[1]:
+            raise SystemExit(f"{py.name}: code cells (or the order of cells) changed, not only "
+                             f"text: run `python tools/notebooks.py build {py.name[:2]}`")
+        changed = 0
+        for new, old in zip(source.cells, executed.cells):
+            if new.cell_type == "markdown" and new.source != old.source:
+                old.source = new.source
+                changed += 1
+        tmp_out = out.with_suffix(".ipynb.tmp")
+        nbformat.write(executed, tmp_out)
+        os.replace(tmp_out, out)
+        print(f"{out.name}: {changed} markdown cells updated, outputs kept", flush=True)
 
 
 def _record_build(py: Path, measured: dict, kernels: dict) -> None:
@@ -324,6 +354,15 @@ def check() -> list[str]:
     for ipynb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         if not ipynb.with_suffix(".py").exists():
             problems.append(f"{ipynb.name} has no source {ipynb.with_suffix('.py').name}")
+    names = {f"{lesson.number}_{lesson.stem}.py" for lesson in course.COURSE}
+    if names != {py.name for py in pys}:
+        problems.append(f"ronin_lite.course.COURSE lists {sorted(names)}, the notebooks are "
+                        f"{sorted(py.name for py in pys)}")
+    table = course.course_table(NOTEBOOKS)
+    if table not in README.read_text():
+        problems.append("README.md's course map differs from ronin_lite.course.course_table(): "
+                        "run `python tools/notebooks.py build` for one notebook, or call "
+                        "course.update_readme('README.md')")
     return problems
 
 
@@ -347,7 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--timeout", type=int, default=1800)
     rp = sub.add_parser("report", help="every measured number with its tolerance and spreads")
     rp.add_argument("notebooks", nargs="*", help="number prefixes (default: all)")
-    sub.add_parser("check", help="pairs in sync, every code cell executed, sizes")
+    tx = sub.add_parser("text", help="carry markdown-only edits into the .ipynb, keeping its "
+                                     "outputs (refused when a code cell changed)")
+    tx.add_argument("notebooks", nargs="*", help="number prefixes (default: all)")
+    sub.add_parser("check", help="pairs in sync, every code cell executed, sizes, the "
+                                 "README's course map")
     args = parser.parse_args(argv)
     if args.cmd == "build":
         build(args.notebooks, args.timeout)
@@ -357,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "report":
         report(args.notebooks)
+        return 0
+    if args.cmd == "text":
+        text(args.notebooks)
         return 0
     if args.cmd == "_execute":
         execute(_select([args.notebook])[0], args.timeout, {}, args.log)

@@ -61,7 +61,7 @@ from torch import Tensor, nn
 from .blocks import LayerNorm2d
 from .unet import DECODER_STAGES
 
-InjectMode = Literal["none", "first", "last2", "all"]
+InjectMode = Literal["none", "first", "last2", "all", "all+latent"]
 #: Decoder stages that receive a soft mask, per injection mode (the paper's ablation).
 INJECT_STAGES: dict[str, tuple[str, ...]] = {
     "none": (),
