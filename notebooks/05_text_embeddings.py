@@ -200,9 +200,11 @@ maps = {"PCA": pca.transform(e),
         .fit_transform(PCA(50, random_state=0).fit_transform(e))}
 fig, axes = plt.subplots(2, 2, figsize=(9, 8))
 for row, (method, points) in enumerate(maps.items()):
-    viz.scatter_2d(points, kind, ax=axes[row, 0], order=KINDS,
+    names = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
+    viz.scatter_2d(points, kind, ax=axes[row, 0], order=KINDS, axis_names=names,
                    title=f"{method}, by degradation applied")
-    viz.scatter_2d(points, intensity, ax=axes[row, 1], title=f"{method}, by intensity")
+    viz.scatter_2d(points, intensity, ax=axes[row, 1], axis_names=names,
+                   colour_label="intensity applied", title=f"{method}, by intensity")
 fig.tight_layout()
 plt.show()
 ratios = [m(f"PCA: variance explained by axis {k + 1}", v, ".3f", show=False)
@@ -301,11 +303,13 @@ assert l1["the mean of its type"] > 0.7 * l1["the corpus mean"]
 # A network that outputs the corpus mean for every frame knows *nothing* about the frame, yet
 # it gets most of the way from "zeros" to the loss of a perfect type classifier, which does
 # only a little better than it (the last column above).
-# The rest is the variation *within* a type - the synonyms and sentence shapes
-# drawn at random for each frame - which no network can predict from the pixels: a floor
-# under the prompt loss. So a prompt loss that "decreases steadily" falls first by learning
-# the mean; what it says about the degradation lies in a small part of the loss, and in the
-# *centred* geometry of the vectors. Judge a learned prompt by its centred cosine to its
+# The rest is the variation *within* a type: the severity, and the synonyms and sentence
+# shapes the describer draws for each frame (from its seed and a hash of the frame's pixels, a
+# draw no smooth function of the image follows). The severity can be learned from the pixels;
+# the phrasing, in practice, cannot, so it keeps the prompt loss above zero however good the
+# network. So a prompt loss that decreases steadily (the paper's Figure 2 shows its prompt loss
+# converging) falls first by learning the mean; what it says about the degradation lies in a
+# small part of the loss, and in the *centred* geometry of the vectors. Judge a learned prompt by its centred cosine to its
 # target, or by the type whose mean it is nearest to - not by the raw loss alone.
 #
 # ## 6. When the descriptions are wrong
@@ -368,8 +372,8 @@ assert statistics_accuracy > curve[rates.index(0.4)]["nearest-type accuracy"]
 # lose their meaning in proportion to the rate. The statistics describer's embeddings land
 # where the oracle corrupted at a low rate does - its misses (weather read as clean) are the
 # frames it puts in the wrong place. A network trained towards these targets can be no more
-# right than they are: that is the "grounding quality bounds what the prompts can carry"
-# limit of the paper, in numbers.
+# right than they are. The paper names this among its limits (grounding quality bounds what
+# the prompts can carry; its discussion of limitations); here it is in numbers.
 #
 # ## 7. The grounding cache for training
 #

@@ -300,8 +300,8 @@ assert ceiling["severity"] < ceiling["type"] and good["severity"] < good["type"]
 # varies *more* than the targets do. It still depends on the degradation - it names the type
 # of many frames - because the restoration loss has made it a free code for the masks; but it
 # is not *grounded*: nothing ties it to language any more. (Stopped earlier, at 300 steps, the
-# same run sits at the constant mean instead: $R^2 \approx 0$, the collapse a prototype of this
-# course found.) With $\lambda_2 = 1$ the same network, trained on the same clips for the same
+# same run sat at the constant mean instead, with $R^2$ near 0 on test frames: the measurement
+# in `ronin_lite.train`'s module docstring, made with an earlier recipe.) With $\lambda_2 = 1$ the same network, trained on the same clips for the same
 # steps, produces prompts that name the degradation type of unseen frames almost as well as
 # the describer's own text does, at a PSNR within a few tenths of a dB (one seed each here;
 # notebook 09 repeats this with three seeds). The paper trains far longer, a much larger
@@ -319,10 +319,11 @@ assert ceiling["severity"] < ceiling["type"] and good["severity"] < good["type"]
 pca = PCA(2).fit(target_emb - mean)
 types = [t for t, _ in truth]
 fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-viz.scatter_2d(pca.transform(target_emb - mean), types, ax=axes[0],
+pcs = ("PC 1 (of the targets)", "PC 2 (of the targets)")
+viz.scatter_2d(pca.transform(target_emb - mean), types, ax=axes[0], axis_names=pcs,
                title="describer's text embeddings (targets)")
 for ax, lam in zip(axes[1:], (0.01, 1.0)):
-    viz.scatter_2d(pca.transform(prompts[lam] - mean), types, ax=ax,
+    viz.scatter_2d(pca.transform(prompts[lam] - mean), types, ax=ax, axis_names=pcs,
                    title=f"generated prompts, λ2 = {lam:g}")
 for ax in axes[1:]:  # the same axes for all three maps
     ax.set_xlim(axes[0].get_xlim())

@@ -104,8 +104,11 @@ legend = ax.legend(fontsize=8, frameon=False)
 # %% [markdown]
 # The paper's masks start around 0.5: every masked stage's features are halved from the first
 # step, and the backbone must learn to undo that before the prompt can be of use. Ours start as
-# the identity and can damp (towards 0) or boost (towards 2) a channel. Measured on a tiny run
-# (notes in `ronin_lite/models/prompts.py`): the paper's initialisation ended 0.12 dB lower.
+# the identity and can damp (towards 0) or boost (towards 2) a channel. One tiny run of each
+# (notes in `ronin_lite/models/prompts.py`) ended 0.12 dB apart, the paper's lower: one seed
+# each, a gap no larger than what another seed changes (notebook 03 measures that), so it is no
+# evidence that either restores better. Ours is kept because it starts as the identity: a fresh
+# RONIN-lite computes exactly what its backbone does.
 #
 # ## 2. The masks of a trained network
 
@@ -329,8 +332,9 @@ if workdir:
 # - The masks of the trained network differ by degradation type (heat maps, $\eta^2$): noise
 #   turns the last decoder stage up, blur and JPEG turn it slightly down.
 # - The decoder *uses* them: the prompt of another degradation lowers PSNR (section 3) on
-#   average, most on noisy clips; small random noise on the prompt does not. (A prototype of this course that lacked this test had masks that ignored the prompt
-#   entirely - the true text embedding and its own prompt gave the same PSNR.)
+#   average, most on noisy clips; small random noise on the prompt does not. (Without this
+#   test, masks that ignore the prompt would go unnoticed: a network whose masks read nothing
+#   gives the same PSNR with the true text embedding, its own prompt or another type's.)
 #
 # ## Exercises
 #

@@ -196,16 +196,22 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        if colour_label:
+            bar.set_label(colour_label, fontsize=8)
     return ax.figure
 
 
 def scatter_2d(points: np.ndarray, colour_by: Sequence, ax=None, title: str | None = None,
-               order: Sequence | None = None, cmap: str = "tab10", size: float = 12):
+               order: Sequence | None = None, cmap: str = "tab10", size: float = 12,
+               axis_names: tuple[str, str] = ("axis 1", "axis 2"), colour_label: str = ""):
     """Points ``(N, 2)`` (a PCA or t-SNE map) coloured by a category per point (a legend) or,
-    when ``colour_by`` is numeric, by a colour scale (a colour bar); returns the figure.
+    when ``colour_by`` is numeric, by a colour scale (a colour bar labelled ``colour_label``);
+    returns the figure.
 
-    ``order``: the categories in legend order (default: sorted).
+    ``order``: the categories in legend order (default: sorted). ``axis_names``: the labels of
+    the two axes (``("PC 1", "PC 2")`` for PCA; a t-SNE map's axes have no unit or meaning of
+    their own, only its neighbourhoods do, so their ticks are hidden).
     """
     import matplotlib.pyplot as plt
 
@@ -219,7 +225,9 @@ def scatter_2d(points: np.ndarray, colour_by: Sequence, ax=None, title: str | No
     if values.dtype.kind in "fiu":
         image = ax.scatter(points[:, 0], points[:, 1], c=values, cmap="viridis", s=size,
                            lw=0)
-        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03)
+        if colour_label:
+            bar.set_label(colour_label, fontsize=8)
     else:
         colours = plt.get_cmap(cmap)
         for k, category in enumerate(order if order is not None else sorted(set(values))):
@@ -229,6 +237,8 @@ def scatter_2d(points: np.ndarray, colour_by: Sequence, ax=None, title: str | No
         ax.legend(fontsize=7, markerscale=1.5, frameon=False, loc="best")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel(axis_names[0], fontsize=8)
+    ax.set_ylabel(axis_names[1], fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return ax.figure

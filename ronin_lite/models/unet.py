@@ -179,10 +179,10 @@ class BackboneConfig:
     def full(cls) -> "BackboneConfig":
         """Turtle's proportions (blocks 2/6/10, 11, 10/6/2, 2, heads 1/2/4/8) at C = 48.
 
-        At Turtle's C = 64 this network has Turtle's cost (we count 185 GMACs per 256x256
-        frame, Turtle reports 181). We take C = 48 (33 M parameters, 107 GMACs) because
-        training is bound by GPU memory, not time: at Turtle's batch per GPU (2 clips of 5
-        frames, 192x192) a step needs 45 GiB at C = 48 and 61 GiB at C = 64, and both take
+        At Turtle's C = 64 this network has Turtle's cost (notebook 02 counts it against the
+        181 GMACs per 256x256 frame Turtle reports). We take C = 48 (notebook 02 prints its
+        parameters and MACs) because training is bound by GPU memory, not time: at Turtle's
+        batch per GPU (2 clips of 5 frames, 192x192) a step needs 45 GiB at C = 48 and 61 GiB at C = 64, and both take
         about 1 s on an H200. C = 48 fits a 48 GB card.
         """
         return cls(
