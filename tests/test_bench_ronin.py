@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -37,6 +38,23 @@ def test_bench_ronin_writes_every_section(tmp_path, capsys):
     # a wrong degradation's description changes what the network with reactive masks does
     assert result["prompt_tests"]["other degradation's description"]["all"]["psnr"] != \
         summaries["RONIN-lite"]["all"]["psnr"]
+    # ... and equal to an independent recomputation: the same test clips restored as streams
+    # by the networks loaded from disk, PSNR per clip from metrics.psnr, averaged over clips
+    from ronin_lite.checkpoints import load_checkpoint
+    from ronin_lite.data.benchmarks import get_benchmark
+    from ronin_lite.metrics import psnr
+
+    clips = list(get_benchmark("3d-lite", size=32, seed=0, clips_per_scene=1).clips("test"))
+    for name, folder in (("RONIN-lite", "ronin"), ("no-prompt twin", "twin")):
+        net = load_checkpoint(tmp_path / folder).eval()
+        with torch.no_grad():
+            scores = []
+            for c in clips:
+                frames = torch.from_numpy(c.degraded).permute(0, 3, 1, 2)  # (T, 3, H, W)
+                restored, _ = net.restore_clip(frames)
+                scores.append(psnr(restored.clamp(0, 1).permute(0, 2, 3, 1).numpy(), c.clean))
+        assert summaries[name]["all"]["psnr"] == pytest.approx(float(np.mean(scores)), abs=1e-4)
+        assert summaries[name]["all"]["n"] == len(clips)
     assert result["cost"]["twin_sec_per_frame_256"] > 0
     assert "prompt overhead" in capsys.readouterr().out
     # the roles cannot be swapped
