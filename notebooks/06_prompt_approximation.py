@@ -100,6 +100,79 @@ print(f"latent (queries)  {tuple(latent.shape)}  -> after cross-attention "
 print(f"prompt P_t        {tuple(prompt.shape)}")
 print("a fresh cross-attention is the identity:", torch.equal(latent_after, latent))
 
+# %% [markdown]
+# ### The two modules, built by hand
+#
+# In equations, per head of $d$ channels (the latent $Z$ has $C_l = h\,d$ channels; $F_1$ are
+# the encoder-1 features, $\mathrm{LN}$ a LayerNorm over channels, $\mathrm{pool}_g$ the average
+# over a $g \times g$ grid of regions):
+#
+# $$Q = W_q\,\mathrm{LN}(Z), \qquad [K;\,V] = W_{kv}\,\mathrm{LN}(\mathrm{pool}_g(F_1)), \qquad
+#   Z' = Z + W_o\,\mathrm{softmax}\!\left(\tfrac{Q K^\top}{\sqrt d}\right) V$$
+#
+# $$P_t = W_2\,\mathrm{GELU}\big(W_1\,\mathrm{GAP}(Z') + b_1\big) + b_2$$
+#
+# Every latent position is a query ($hw$ of them); the $g^2 = 64$ pooled regions are the keys.
+# $W_o$ starts at zero, so $Z' = Z$ until training finds a use for the path. Here are both, in a
+# few lines each (the LayerNorm is notebook 02's), checked against the package on the same
+# weights - set to random values first, so that the zero start hides nothing.
+
+# %%
+import copy
+
+from torch import nn
+from torch.nn import functional as F
+
+from ronin_lite.models.blocks import LayerNorm2d
+
+
+class CrossAttention(nn.Module):
+    def __init__(self, enc_ch: int, lat_ch: int, heads: int, grid: int = 8):
+        super().__init__()
+        self.heads, self.grid = heads, grid
+        self.norm_latent, self.norm_encoder = LayerNorm2d(lat_ch), LayerNorm2d(enc_ch)
+        self.to_q = nn.Conv2d(lat_ch, lat_ch, 1, bias=False)  # W_q
+        self.to_kv = nn.Conv2d(enc_ch, 2 * lat_ch, 1, bias=False)  # W_kv
+        self.project = nn.Conv2d(lat_ch, lat_ch, 1)  # W_o
+
+    def forward(self, f1, z):
+        b, c, h, w = z.shape  # z: (B, C_l, h, w), f1: (B, C_e, H, W)
+        heads, d = self.heads, c // self.heads
+        pooled = F.adaptive_avg_pool2d(f1, self.grid)  # (B, C_e, g, g)
+        k, v = self.to_kv(self.norm_encoder(pooled)).reshape(b, 2, heads, d, -1).unbind(1)
+        q = self.to_q(self.norm_latent(z)).reshape(b, heads, d, h * w)  # (B, heads, d, hw)
+        attn = torch.softmax(q.transpose(-2, -1) @ k / d ** 0.5, dim=-1)  # (B, heads, hw, g²)
+        out = (attn @ v.transpose(-2, -1)).transpose(-2, -1)  # (B, heads, d, hw)
+        return z + self.project(out.reshape(b, c, h, w))
+
+
+class PromptGenerator(nn.Module):
+    def __init__(self, lat_ch: int, dim: int = 384):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(lat_ch, dim), nn.Linear(dim, dim)  # W_1, b_1; W_2, b_2
+
+    def forward(self, z):  # (B, C_l, h, w) -> (B, 384)
+        return self.fc2(F.gelu(self.fc1(z.mean(dim=(2, 3)))))
+
+
+# copies of the package's modules, randomised (the network `model` itself stays fresh), in a
+# forked random stream so that the cells below draw the same numbers as without this one
+package_xattn, package_gen = copy.deepcopy(model.cross_attention), copy.deepcopy(model.generator)
+with torch.random.fork_rng():
+    torch.manual_seed(1)
+    for module in (package_xattn, package_gen):
+        for parameter in module.parameters():
+            torch.nn.init.normal_(parameter, std=0.2)
+mine_xattn = CrossAttention(package_xattn.encoder_channels, package_xattn.latent_channels,
+                            package_xattn.heads, package_xattn.grid)
+mine_gen = PromptGenerator(package_gen.latent_channels, package_gen.prompt_dim)
+mine_xattn.load_state_dict(package_xattn.state_dict())  # same names, same shapes
+mine_gen.load_state_dict(package_gen.state_dict())
+with torch.no_grad():
+    torch.testing.assert_close(mine_xattn(encoder1, latent), package_xattn(encoder1, latent))
+    torch.testing.assert_close(mine_gen(latent), package_gen(latent))
+print("hand-built cross-attention and prompt generator = the package's, on the same weights")
+
 # %%
 parts = {"backbone": model.backbone, "cross-attention": model.cross_attention,
          "prompt generator": model.generator, "soft masks": model.injection}

@@ -80,6 +80,55 @@ print("profile:", profile.name)
 # $b_s$ set to zero at the start, so every mask is exactly 1 and a fresh RONIN computes exactly
 # what its backbone computes.
 
+# %% [markdown]
+# Built by hand, the whole module is one linear layer per stage and a product - in the paper's
+# terms, for a stage's output features $F_s$ of shape $(B, C_s, H_s, W_s)$:
+#
+# $$M_s = 2\,\sigma(W_s P_t + b_s) \in (0, 2)^{C_s}, \qquad \tilde F_s = F_s \odot M_s
+#   \quad\text{(the same gain at every pixel of a channel)}$$
+
+# %%
+import copy
+
+from torch import nn
+
+from ronin_lite.models.unet import modulate
+
+
+class SoftMasks(nn.Module):
+    def __init__(self, prompt_dim: int, stages: dict[str, int]):
+        super().__init__()
+        self.linears = nn.ModuleDict({s: nn.Linear(prompt_dim, c) for s, c in stages.items()})
+        for linear in self.linears.values():  # W_s = 0, b_s = 0: every mask starts at 1
+            nn.init.zeros_(linear.weight)
+            nn.init.zeros_(linear.bias)
+
+    def forward(self, prompt):  # (B, prompt_dim) -> {stage: (B, C_s, 1, 1)}
+        return {s: 2 * torch.sigmoid(lin(prompt))[:, :, None, None]
+                for s, lin in self.linears.items()}
+
+
+stages = {"decoder2": 16, "decoder1": 8}
+mine = SoftMasks(384, stages)
+package = SoftMaskInjection(384, stages)
+prompt = torch.randn(2, 384, generator=torch.Generator().manual_seed(0))
+assert all(torch.equal(m_, torch.ones(2, c, 1, 1)) for m_, c in zip(mine(prompt).values(),
+                                                                  stages.values()))
+randomised = copy.deepcopy(package)  # random weights, so that the zero start hides nothing
+with torch.random.fork_rng():
+    torch.manual_seed(1)
+    for parameter in randomised.parameters():
+        torch.nn.init.normal_(parameter, std=0.1)
+mine.load_state_dict(randomised.state_dict())
+features = torch.randn(2, 16, 8, 8, generator=torch.Generator().manual_seed(1))  # F_s
+for stage in stages:
+    torch.testing.assert_close(mine(prompt)[stage], randomised(prompt)[stage])
+# F_s ⊙ M_s against what the package's decoder does with a mask (ronin_lite.models.unet)
+torch.testing.assert_close(features * mine(prompt)["decoder2"],
+                           modulate(features, randomised(prompt)["decoder2"]))
+print("hand-built soft masks = the package's SoftMaskInjection, on the same weights; "
+      "a fresh one is exactly 1")
+
 # %%
 tiny = RoninLite.from_profile("tiny")
 print("decoder stages and channels:", dict(zip(tiny.backbone.decoder_stage_names,
