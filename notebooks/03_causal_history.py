@@ -279,6 +279,59 @@ assert moves.loc[4, "after"] < moves.loc[6, "after"] < 0.7 * moves.loc[6, "befor
 moves.drop(columns=["before", "after"])
 
 # %% [markdown]
+# ### The alignment, built by hand
+#
+# The package computes the alignment as a correlation over neighbour offsets, which is fast;
+# written as plain attention with two masks it is shorter to read. The layout first: a frame's
+# features `(B, C, H, W)` are cut into `p x p` patches, and each head's `d = C / heads` channels
+# of a patch become one token of `D = d p²` numbers, so a cached frame is
+# `(B, n, heads, D, H/p, W/p)`: batch, `n` cached frames, heads, token, patch row, patch column
+# (`tokens()` above makes it with `pixel_unshuffle`). For one head and one cached frame, with
+# $N = (H/p)(W/p)$ patches, unit-norm query tokens $q_i$ of the current frame, key tokens $k_j$
+# and tokens $v_j$ to align from the cached frame, and a per-head temperature $\tau$:
+#
+# $$s_{ij} = \tau\, q_i \cdot k_j \;\text{ if patch } j \text{ is within } r
+#   \text{ patches of } i \text{ (else } -\infty), \qquad
+#   \hat v_i = \sum_{j \in \mathrm{top}k(s_{i\cdot})} \frac{e^{s_{ij}}}{\sum_{j' \in
+#   \mathrm{top}k} e^{s_{ij'}}}\, v_j$$
+
+
+# %%
+def align_by_hand(query, key, value, radius, k, temperature):
+    """query, key (heads, D, Hp, Wp) unit-norm; value (heads, Dv, Hp, Wp) -> aligned value."""
+    heads, _, hp, wp = query.shape
+    q = (query * temperature[:, None, None, None]).flatten(2).transpose(1, 2)  # (h, N, D)
+    scores = q @ key.flatten(2)  # (h, N, N): every current patch against every cached one
+    ys, xs = torch.meshgrid(torch.arange(hp), torch.arange(wp), indexing="ij")
+    where = torch.stack([ys.flatten(), xs.flatten()], dim=1)  # (N, 2) patch coordinates
+    near = (where[:, None] - where[None]).abs().amax(-1) <= radius  # (N, N): the local mask
+    scores = scores.masked_fill(~near, float("-inf"))
+    best, picked = scores.topk(k, dim=-1)  # (h, N, k): the top-k mask
+    weights = best.softmax(dim=-1)
+    v = value.flatten(2).transpose(1, 2)  # (h, N, Dv)
+    gathered = v[torch.arange(heads)[:, None, None], picked]  # (h, N, k, Dv)
+    out = (weights[..., None] * gathered).sum(2)  # (h, N, Dv)
+    return out.transpose(1, 2).reshape(heads, -1, hp, wp)
+
+
+current = to_torch_clip(image[top:top + size, left + 4:left + 4 + size][None])
+previous = to_torch_clip(image[top:top + size, left:left + size][None])
+with torch.no_grad():
+    contrast = lambda f: f - f.mean(dim=(2, 3), keepdim=True)  # noqa: E731
+    query, _ = align.project(contrast(current))  # (1, heads, D, H/p, W/p)
+    _, key = align.project(contrast(previous))
+    (package_aligned,) = align(query, key[:, None], [tokens(previous)])  # (1, 1, 1, D, ., .)
+    mine = align_by_hand(query[0], key[0], tokens(previous)[0, 0], align.radius, align.topk,
+                         align.temperature)
+torch.testing.assert_close(mine, package_aligned[0, 0])
+print(f"tokens {tuple(tokens(previous).shape)} = (B, n, heads, 3 p², H/p, W/p); "
+      "hand-built alignment = the package's StateAlignment")
+
+# %% [markdown]
+# The dense version scores all $N^2$ pairs and throws most away; the package scores only the
+# $(2r + 1)^2$ neighbours of each patch, which is several times faster on a CPU and gives the
+# same result (the cell above checks it).
+#
 # A motion of a whole patch is undone almost exactly; a motion of a patch and a half is undone
 # roughly - the top-k weighted sum blends neighbouring patches, it does not interpolate within a
 # patch - and the errors concentrate on edges. (Inside the network, the alignment runs on
