@@ -417,3 +417,25 @@ print("content hash:", manifest["sha256"])
 #   why does that matter for a video restorer?
 # - What is a record used for, and why must the restorer never see it?
 # - Why is PSNR alone a poor description of *what* is wrong with a frame?
+#
+# <details><summary>Answers</summary>
+#
+# - Frames of one scene are near-copies of each other: with a frame split, the test frames'
+#   scenes would have been seen in training, and a network that memorised them would look far
+#   better than it is on new footage. Split by scene, the test measures what users meet: content
+#   never seen.
+# - H.264 (`video_codec`) compresses the whole clip as one stream, predicting frames from
+#   earlier ones, so its artefacts drift and persist over time; haze (its depth map), rain and
+#   snow are drawn once per clip and move with it, and the time-varying schedules change the
+#   degradation along the clip (section 4). A frame-by-frame restorer cannot exploit that
+#   consistency; a restorer with a history can, and must not be misled when the degradation
+#   changes.
+# - It lists, per frame, which degradation was applied, at what intensity and severity: the
+#   ground truth for scoring describers (notebook 04), for the oracle describer and for per-task
+#   results. The restorer must never see it because real footage comes without one: a network
+#   that read it would be non-blind, and its scores would not transfer.
+# - It measures how far the frame is from the clean one, not how: moderate Gaussian noise and
+#   moderate rain cost the same 19.4 dB (section 2's table) and need opposite repairs. That
+#   missing *what* is the information RONIN's prompt is meant to carry.
+#
+# </details>

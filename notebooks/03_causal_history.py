@@ -788,3 +788,22 @@ pd.DataFrame(rows).set_index("frame")
 #   changes after frame 6 last longer than `tau` frames?
 # - Why is the state reset a fairer measure of what the history gives than a comparison of
 #   two separately trained networks?
+#
+# <details><summary>Answers</summary>
+#
+# - Averaging several frames of the same content cancels independent noise; but with a moving
+#   camera the frames disagree about where things are, and beyond a few frames the misalignment
+#   blurs the result more than the averaging removes noise (section 1's curve).
+# - It puts the cached frames' keys and values beside the current frame's in channel attention,
+#   so the current frame can draw features from earlier ones. Channel attention sums over all
+#   pixels, so it does not know *where* content is: it cannot move a feature to follow the
+#   motion. That is the state alignment's job.
+# - The network is causal: frame t's output depends only on frames 0..t, so a change at frame 6
+#   cannot reach frames 0-5. After it, the change enters the cached features, and those
+#   features, computed with the history, are cached again: through that chain it can influence
+#   every later frame, not only the next `tau`.
+# - Two separate trainings differ by their seeds as well as by the history, so their gap mixes
+#   both. Resetting the state at every frame uses the *same* weights with and without the
+#   history: the difference is the history alone.
+#
+# </details>

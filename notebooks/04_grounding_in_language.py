@@ -790,3 +790,27 @@ print("in at least half of the descriptions of every kind:", sorted(everywhere))
 #   of mistake will a network trained on its descriptions learn?
 # - Why are the thresholds fitted on the train split and scored on the test split?
 # - What can the oracle do that no describer of real footage can?
+#
+# <details><summary>Answers</summary>
+#
+# - How strong a degradation is (slight, moderate, severe), and that several are present at
+#   once, in their order of importance; also free-form effects ("edges are smeared") that no
+#   fixed label set anticipates.
+# - Edges and texture vary for reasons that have nothing to do with noise; in flat regions the
+#   only variation left is the noise itself, so the estimate there is not inflated by content.
+# - JPEG quantises each 8x8 block separately, so it leaves discontinuities (and zeros in the
+#   block transform) on the 8x8 grid. On a grid shifted by 4 pixels the same content has no such
+#   structure. Comparing the two cancels what is due to the scene's own edges and keeps what is
+#   due to the blocks.
+# - Mostly misses: with precision 1.0, every weather detection is right, but a third of weather
+#   frames are described as if clean. A network trained towards those descriptions learns to
+#   call some hazy or dark frames clean: it inherits the describer's blind spots, not false
+#   alarms.
+# - Fitting and scoring on the same frames would report how well the thresholds fit those
+#   frames, not how the describer does on frames it has never seen; scored on test, the numbers
+#   say what to expect on new footage (exercise 2 shows how choosing on test would flatter it).
+# - Read the synthesis records: it knows exactly which degradation was applied and how strongly.
+#   Real footage has no records, so the oracle is an upper bound for studies, never a describer
+#   for users.
+#
+# </details>

@@ -507,3 +507,24 @@ shutil.rmtree(root)  # the notebook's temporary cache
 #   most likely learned, and what has it not learned yet?
 # - What does a describer that hallucinates at rate 0.4 do to the targets the network learns?
 # - Why must a cache made with one describer or encoder never be read for another?
+#
+# <details><summary>Answers</summary>
+#
+# - Scaled to unit length, a vector's direction alone carries the meaning, and the dot product
+#   of two unit vectors is the cosine of their angle: 1 for the same direction, 0 for unrelated
+#   ones. It measures how alike two descriptions are, independently of their lengths.
+# - Descriptions share their scaffolding ("The image ...; ... Overall, the quality is ..."):
+#   most of every embedding is that shared part (the corpus mean has norm about 0.8), so any two
+#   descriptions are close before their degradations are compared.
+# - The corpus mean: predicting it for every frame removes most of the loss (section 5) while
+#   knowing nothing about the frame. What it has not learned yet is the part that differs
+#   between degradations, a small part of the loss, visible in the centred geometry.
+# - It moves each target towards other types' descriptions: the types' clouds overlap, the
+#   nearest-type accuracy of the targets falls with the rate (section 6), and a network trained
+#   towards them can be no more right than they are.
+# - An embedding means something only in the space of the encoder that made it, for the
+#   sentences of the describer that wrote them: mixing would give targets from another space or
+#   of other descriptions, and training would fit noise without an error. The cache key records
+#   both, and a mismatch is refused.
+#
+# </details>

@@ -486,3 +486,24 @@ shutil.rmtree(root)  # the notebook's runs and grounding cache
 #   every position?
 # - What does $\lambda_2$ balance, and why did the paper's value not transfer to this network?
 # - Why can the prompt not name severities more reliably than the describer does?
+#
+# <details><summary>Answers</summary>
+#
+# - Every target shares a large common part (the mean embedding, norm about 0.8): a constant
+#   prompt equal to that mean has a high cosine to all of them and says nothing about any one.
+#   Only the centred part, what differs from frame to frame, carries information.
+# - A small MLP on the globally averaged latent features (after the cross-attention): P_t = W_2
+#   GELU(W_1 GAP(Z') + b_1) + b_2, one 384-d vector per frame, shape (B, 384).
+# - The number of keys then does not grow with the frame: always g x g = 64 pooled regions, so
+#   the cost stays small at any resolution, and each key summarises a region rather than a pixel
+#   (the degradation is a property of regions, not of single pixels).
+# - The prompt loss against the restoration loss, as they pull on the generator's weights. At
+#   0.01 and our short budgets the restoration loss's gradient through the masks wins: the
+#   prompt becomes a code for the masks and drifts away from the text. The paper trains a much
+#   larger network far longer, on raw embeddings whose L1 is about twice ours per dimension: its
+#   balance does not carry over.
+# - It learns to predict the describer's words: when the describer names the severity
+#   unreliably, the targets themselves are inconsistent about severity, and no prompt can be
+#   more right than its teacher.
+#
+# </details>

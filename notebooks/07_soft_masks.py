@@ -425,3 +425,21 @@ if workdir:
 #   what would $\sigma(\cdot)$ with the default initialisation do at the first step?
 # - What does the counterfactual test show that a PSNR gain over the no-prompt twin does not?
 # - Why inject into the last two decoder stages rather than the deepest one?
+#
+# <details><summary>Answers</summary>
+#
+# - (B, C_s, 1, 1): one gain per channel, the same at every pixel; it multiplies the output
+#   features (B, C_s, H_s, W_s) of a chosen decoder stage.
+# - With W_s = 0 and b_s = 0, 2 sigmoid(0) = 1 for any prompt: the masked stage passes its
+#   features unchanged, and a fresh RONIN computes exactly what its backbone does. The paper's
+#   sigmoid with a default initialisation gives masks around 0.5 (section 1's histogram),
+#   halving the masked features from the first step, a disturbance the backbone must first undo.
+# - That the decoder actually reads the prompt: giving it another degradation's description
+#   lowers PSNR, on the same network. A gain over the twin could come from anything else the two
+#   networks differ in (extra parameters, another training trajectory).
+# - The deepest stage works at the lowest resolution on abstract features; the last two work
+#   where the restored detail is formed, close to the output, so a per-channel gain there
+#   changes what the restoration does most directly. The paper's ablation (Table 5) found the
+#   last two best, by a small margin; section 4 measures the same choice at our scale.
+#
+# </details>

@@ -676,3 +676,28 @@ print("removed the temporary folder:", not work.exists())
 # - With 4 processes and `batch=8`, which clips does rank 2 train on at step 3?
 # - Why must the training clips be grounded before `torchrun` starts, and why does
 #   `steps=201` in the same folder raise an error instead of training one more step?
+#
+# <details><summary>Answers</summary>
+#
+# - The network is causal and streaming: at frame t it sees only its state from frames before t.
+#   Carrying the state through the clip during training makes the network learn to use that
+#   state exactly as it will at inference; all frames at once would train a different
+#   computation.
+# - The centred target e_t - mean: what differs between this frame's description and the average
+#   one. A fresh network outputs a random vector about as long as a target but unrelated to it,
+#   so its L1 is larger than that of a prompt of zeros (the mean). To show the prompt depends on
+#   the frame, a trained prompt must beat the best constant prompt, the per-dimension median
+#   (section 3).
+# - Nothing random is drawn at run time: the clips of step s and their symmetries are functions
+#   of (seed, index), and the learning rate is a function of the step. So the checkpoint must
+#   hold the weights, the optimiser's state (AdamW's moments) and the step counter (with the
+#   log's running window, so the log lines match too).
+# - Step 3 uses items 24..31; rank r takes every 4th from 24 + r: rank 2 trains on clips 26 and
+#   30.
+# - Grounding (describing and embedding every training frame) must be done once, by one process,
+#   before the processes read the targets; four processes grounding at once would do the work
+#   four times and race on the cache. And the cosine schedule is a function of the total number
+#   of steps: a run of 201 steps has a different learning rate at every step than the run of 200
+#   that stopped, so continuing it would not be the run its folder says it is.
+#
+# </details>

@@ -910,3 +910,33 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # - The 48 clips of section 3 give a standard error of 0.05 dB. Why is that not the
 #   uncertainty of "RONIN-lite beats its twin", and what is the unit of the intervals in
 #   section 9?
+#
+# <details><summary>Answers</summary>
+#
+# - A restored video can be close to every clean frame and still jitter: each frame wrong in a
+#   different way. Frame differences measure exactly that change over time, against the clean
+#   video's own changes (which are motion, not error).
+# - Non-local means removes noise by averaging similar patches; it cannot sharpen. Tuned on the
+#   blur rows, its best setting is to filter as little as possible, so it returns (almost) the
+#   input.
+# - With the same seed, both variants see the same clips in the same order from the same initial
+#   weights, so much of the seed-to-seed variation cancels in their difference (a paired
+#   comparison). Whether 0.1 dB is real is told by the spread of the *paired* differences over
+#   seeds and scenes: an interval of the difference that excludes 0.
+# - Better descriptions made a better-grounded prompt (it named the right degradation more
+#   often, section 6); they did not change restoration PSNR beyond the seed noise at this scale.
+# - The paper does not state its noise level; its 16 dB drop says its masks lean on the prompt
+#   far harder than ours. Our short-trained `tiny` masks read a few directions of the prompt and
+#   barely depend on it at all (even 64x the spread costs about a tenth of a dB, section 5); the
+#   shipped `small` network depends on it more (notebook 07). The flat curve says how much our
+#   networks use their prompts, not that the paper's effect is wrong.
+# - The oracle network is given the true description, which a predicted prompt can at best
+#   approximate; with the same design, a prompt generator cannot give the decoder more
+#   information than the truth. An oracle gap of 0 would mean that the design cannot use the
+#   information at all: no prompt could help it.
+# - The 48 clips come from 2 test photographs: clips of one image are correlated (same content,
+#   similar errors), so treating them as 48 independent samples understates the uncertainty.
+#   Section 9's intervals treat the scene and the seed as the units (7 test scenes x 3 seeds),
+#   resampling both.
+#
+# </details>
