@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "methods": best["methods"],
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
-    out = Path(args.results) / study.results_name(args.profile, args.benchmark)
+    out = Path(args.results) / study.results_name(args.profile, args.benchmark, args.steps)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")

@@ -183,18 +183,22 @@ def gap_table(results: Mapping, split: str = "test", reference: str = TWIN,
             for v in others}
 
 
-def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"]) -> str:
+def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
+                 steps: int | None = None) -> str:
     """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
-    benchmark, ``grounding_study_<profile>_<benchmark>.json`` on another."""
+    benchmark at the profile's steps, ``..._<benchmark>`` on another benchmark and
+    ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``)."""
     tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
+    if steps is not None and steps != get_profile(profile).steps:
+        tail += f"_{steps}steps"
     return f"grounding_study_{profile}{tail}.json"
 
 
 def load_results(path: str | Path | None = None, profile: str = "tiny",
-                 benchmark: str = PROTOCOL["benchmark"]) -> dict:
+                 benchmark: str = PROTOCOL["benchmark"], steps: int | None = None) -> dict:
     """``results/`` :func:`results_name` (the repository's, or ``path``)."""
     from .results import load_result
 
     if path is not None:
         return json.loads(Path(path).read_text())
-    return load_result(results_name(profile, benchmark))
+    return load_result(results_name(profile, benchmark, steps))

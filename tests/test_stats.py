@@ -127,3 +127,12 @@ def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
     assert gap["mean"] == pytest.approx(-0.3) and gap["comparisons"] == 1
     assert (gap["n_scenes"], gap["n_seeds"]) == (2, 2)
     assert out["reference_psnr"]["mean"] == pytest.approx(25.55)
+
+
+def test_results_names_say_the_benchmark_and_a_budget_other_than_the_profiles():
+    assert study.results_name() == "grounding_study_tiny.json"
+    assert study.results_name("tiny", "4d-lite") == "grounding_study_tiny_4d-lite.json"
+    assert study.results_name("tiny", steps=300) == "grounding_study_tiny.json"  # tiny's own
+    assert study.results_name("tiny", steps=1200) == "grounding_study_tiny_1200steps.json"
+    assert study.results_name("tiny", "tv-lite", 1200) == \
+        "grounding_study_tiny_tv-lite_1200steps.json"
