@@ -439,3 +439,16 @@ print("content hash:", manifest["sha256"])
 #   missing *what* is the information RONIN's prompt is meant to carry.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - AverNet: H. Zhao et al., *AverNet: All-in-one Video Restoration for Time-varying Unknown
+#   Degradations*, NeurIPS 2024.
+# - SSIM: Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, *Image Quality Assessment: From
+#   Error Visibility to Structural Similarity*, IEEE Transactions on Image Processing, 2004.

@@ -619,3 +619,21 @@ plt.show()
 #   block grid): slower to learn for a tiny network at 400 steps.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - Turtle: A. Ghasemabadi et al., *Learning Truncated Causal History Model for Video
+#   Restoration*, NeurIPS 2024, arXiv:2410.03936.
+# - Restormer: S. W. Zamir et al., *Restormer: Efficient Transformer for High-Resolution Image
+#   Restoration*, CVPR 2022, arXiv:2111.09881.
+# - NAFNet: L. Chen, X. Chu, X. Zhang, J. Sun, *Simple Baselines for Image Restoration*, ECCV
+#   2022, arXiv:2204.04676.
+# - U-Net: O. Ronneberger, P. Fischer, T. Brox, *U-Net: Convolutional Networks for Biomedical
+#   Image Segmentation*, MICCAI 2015.
+# - PixelShuffle: W. Shi et al., *Real-Time Single Image and Video Super-Resolution Using an
+#   Efficient Sub-Pixel Convolutional Neural Network*, CVPR 2016.
+# - AdamW: I. Loshchilov, F. Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.

@@ -807,3 +807,14 @@ pd.DataFrame(rows).set_index("frame")
 #   history: the difference is the history alone.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - Turtle: A. Ghasemabadi et al., *Learning Truncated Causal History Model for Video
+#   Restoration*, NeurIPS 2024, arXiv:2410.03936.
+# - Restormer: S. W. Zamir et al., *Restormer: Efficient Transformer for High-Resolution Image
+#   Restoration*, CVPR 2022, arXiv:2111.09881.

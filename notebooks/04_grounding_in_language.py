@@ -814,3 +814,16 @@ print("in at least half of the descriptions of every kind:", sorted(everywhere))
 #   for users.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - Q-Instruct: H. Wu et al., *Q-Instruct: Improving Low-level Visual Abilities for
+#   Multi-modality Foundation Models*, CVPR 2024, arXiv:2311.06783.
+# - Dark channel prior: K. He, J. Sun, X. Tang, *Single Image Haze Removal Using Dark Channel
+#   Prior*, CVPR 2009.

@@ -528,3 +528,17 @@ shutil.rmtree(root)  # the notebook's temporary cache
 #   both, and a mismatch is refused.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - Sentence-BERT: N. Reimers, I. Gurevych, *Sentence-BERT: Sentence Embeddings using Siamese
+#   BERT-Networks*, EMNLP 2019 (all-MiniLM-L6-v2 is one of its sentence-transformers models).
+# - BGE: S. Xiao et al., *C-Pack: Packaged Resources To Advance General Chinese Embedding*,
+#   arXiv:2309.07597 (the BGE family, of which BGE-Micro-v2 is a distilled member).
+# - t-SNE: L. van der Maaten, G. Hinton, *Visualizing Data using t-SNE*, JMLR 2008.

@@ -443,3 +443,14 @@ if workdir:
 #   last two best, by a small margin; section 4 measures the same choice at our scale.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - PromptIR: V. Potlapalli et al., *PromptIR: Prompting for All-in-One Blind Image
+#   Restoration*, NeurIPS 2023, arXiv:2306.13090.

@@ -701,3 +701,17 @@ print("removed the temporary folder:", not work.exists())
 #   that stopped, so continuing it would not be the run its folder says it is.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - Turtle: A. Ghasemabadi et al., *Learning Truncated Causal History Model for Video
+#   Restoration*, NeurIPS 2024, arXiv:2410.03936.
+# - AdamW: I. Loshchilov, F. Hutter, *Decoupled Weight Decay Regularization*, ICLR 2019.
+# - Cosine schedule: I. Loshchilov, F. Hutter, *SGDR: Stochastic Gradient Descent with Warm
+#   Restarts*, ICLR 2017.

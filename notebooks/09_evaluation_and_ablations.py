@@ -940,3 +940,22 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   resampling both.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - Turtle: A. Ghasemabadi et al., *Learning Truncated Causal History Model for Video
+#   Restoration*, NeurIPS 2024, arXiv:2410.03936.
+# - FiLM: E. Perez et al., *FiLM: Visual Reasoning with a General Conditioning Layer*, AAAI
+#   2018, arXiv:1709.07871.
+# - Non-local means: A. Buades, B. Coll, J.-M. Morel, *A Non-Local Algorithm for Image
+#   Denoising*, CVPR 2005.
+# - SSIM: Z. Wang, A. C. Bovik, H. R. Sheikh, E. P. Simoncelli, *Image Quality Assessment: From
+#   Error Visibility to Structural Similarity*, IEEE Transactions on Image Processing, 2004.
+# - Bootstrap: B. Efron, R. J. Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall,
+#   1993.

@@ -265,3 +265,14 @@ if MY_VIDEO:
 #   complete but is not: the file gets its real name only after its last frame is written.
 #
 # </details>
+
+# %% [markdown]
+# ## References
+#
+# Terms: the glossary in notebook 00 (section 6); where the course departs from the
+# paper, and why: notebook 00, section 7.
+#
+# - RONIN: *Grounding Degradations in Natural Language for All-In-One Video Restoration*,
+#   arXiv:2507.14851, 2025.
+# - Turtle: A. Ghasemabadi et al., *Learning Truncated Causal History Model for Video
+#   Restoration*, NeurIPS 2024, arXiv:2410.03936.
