@@ -190,8 +190,15 @@ print("a fresh block's branch is zero:", bool((fresh(x) == 0).all()))
 # (`d = C / heads`), scaled by a learned temperature per head. The cost grows *linearly* with
 # the number of pixels. Queries, keys and values come from a 1x1 convolution followed by a
 # depthwise 3x3 one, so each channel also sees its spatial neighbourhood.
+#
+# The reshapes are written with `einops.rearrange`, whose pattern reads as the shapes do:
+# `"b (heads d) h w -> b heads d (h w)"` splits the channels into heads of `d` and flattens
+# the pixels, exactly the reshape it stands for (the package writes them the same way).
 
 # %%
+from einops import rearrange
+
+
 class ChannelAttention(nn.Module):
     def __init__(self, channels: int, heads: int):
         super().__init__()
@@ -203,13 +210,15 @@ class ChannelAttention(nn.Module):
         self.project = nn.Conv2d(channels, channels, 1, bias=False)
 
     def forward(self, x):
-        b, c, h, w = x.shape
+        h = x.shape[2]
         q, k, v = self.qkv_spatial(self.to_qkv(x)).chunk(3, dim=1)  # 3 x (B, C, H, W)
         # per head, each channel becomes one vector of its H*W values: (B, heads, d, HW)
-        q, k, v = (t.reshape(b, self.heads, c // self.heads, h * w) for t in (q, k, v))
+        q, k, v = (rearrange(t, "b (heads d) h w -> b heads d (h w)", heads=self.heads)
+                   for t in (q, k, v))
         q, k = F.normalize(q, dim=-1), F.normalize(k, dim=-1)
         attention = (q @ k.transpose(-2, -1) * self.temperature).softmax(dim=-1)  # (B, h, d, d)
-        return self.project((attention @ v).reshape(b, c, h, w))
+        out = rearrange(attention @ v, "b heads d (h w) -> b (heads d) h w", h=h)
+        return self.project(out)
 
 
 check_same(ChannelAttention(16, heads=4), blocks.ChannelAttention(16, heads=4), x)

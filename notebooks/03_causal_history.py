@@ -139,6 +139,9 @@ print("PSNR of 4 frames averaged:",
 # nothing is recomputed. Here is the routing step, written out:
 
 # %%
+from einops import rearrange
+
+
 def route(router, x, cached):
     """One FHR step by hand: ``x`` (B, C, H, W) the current frame's (normalised) features,
     ``cached`` a list of (keys, values) of earlier frames, oldest first, each (B, h, d, HW).
@@ -149,7 +152,7 @@ def route(router, x, cached):
     keys = torch.cat([ck for ck, _ in cached] + [k], dim=2)  # (B, h, (n + 1) d, HW)
     values = torch.cat([cv for _, cv in cached] + [v], dim=2)
     weights = (q @ keys.transpose(-2, -1) * router.temperature).softmax(dim=-1)
-    out = (weights @ values).reshape(x.shape)  # (B, h, d, HW) -> (B, C, H, W)
+    out = rearrange(weights @ values, "b heads d (h w) -> b (heads d) h w", h=x.shape[2])
     return router.project(out), (k, v), weights
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from einops import rearrange
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -120,7 +121,8 @@ class ChannelAttention(nn.Module):
         """q, k, v of a frame, each ``(B, heads, d, HW)``; q and k unit-norm along HW."""
         b, c, h, w = x.shape
         qkv = self.qkv_spatial(self.to_qkv(x))  # (B, C, H, W) -> (B, 3C, H, W)
-        q, k, v = qkv.reshape(b, 3, self.heads, c // self.heads, h * w).unbind(1)
+        q, k, v = rearrange(qkv, "b (three heads d) h w -> b three heads d (h w)", three=3,
+                            heads=self.heads).unbind(1)  # 3 x (B, heads, d, HW)
         return F.normalize(q, dim=-1), F.normalize(k, dim=-1), v
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
@@ -135,7 +137,8 @@ class ChannelAttention(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.attend(*self.qkv(x))  # (B, h, d, HW)
-        return self.project(out.reshape(x.shape))  # (B, C, H, W)
+        out = rearrange(out, "b heads d (h w) -> b (heads d) h w", h=x.shape[2])
+        return self.project(out)  # (B, C, H, W)
 
 
 class GatedFFN(nn.Module):

@@ -63,6 +63,7 @@ own empty cache (``empty_cache(batch, height, width)``), in its own layout:
 
 from __future__ import annotations
 
+from einops import rearrange
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -94,8 +95,7 @@ def cached_frames(cache: BlockCache) -> int:
 
 def _frames_to_channels(x: Tensor) -> Tensor:
     """``(B, n, h, d, L) -> (B, h, n d, L)``: cached frames become extra key channels."""
-    b, n, h, d, length = x.shape
-    return x.transpose(1, 2).reshape(b, h, n * d, length)
+    return rearrange(x, "b n h d l -> b h (n d) l")
 
 
 class FrameHistoryRouter(ChannelAttention):
@@ -140,21 +140,23 @@ class FrameHistoryRouter(ChannelAttention):
     ) -> tuple[Tensor, BlockCache]:
         q, k, v = self.qkv(x)  # (B, h, d, HW) each
         out = self.route(q, k, v, cache["key"], cache["value"])
-        return self.project(out.reshape(x.shape)), {"key": k[:, None], "value": v[:, None]}
+        out = rearrange(out, "b heads d (h w) -> b (heads d) h w", h=x.shape[2])
+        return self.project(out), {"key": k[:, None], "value": v[:, None]}
 
 
 def _to_patches(x: Tensor, heads: int, patch: int) -> Tensor:
     """``(B, m, C, H, W) -> (B, m, heads, d p^2, H/p, W/p)``: a token per head and patch."""
-    b, m, c, h, w = x.shape
-    tokens = F.pixel_unshuffle(x.reshape(b * m * heads, c // heads, h, w), patch)
-    return tokens.reshape(b, m, heads, -1, h // patch, w // patch)
+    b, m = x.shape[:2]
+    per_head = rearrange(x, "b m (heads d) h w -> (b m heads) d h w", heads=heads)
+    tokens = F.pixel_unshuffle(per_head, patch)  # (., d, H, W) -> (., d p^2, H/p, W/p)
+    return rearrange(tokens, "(b m heads) dim hp wp -> b m heads dim hp wp", b=b, m=m)
 
 
 def _from_patches(tokens: Tensor, patch: int) -> Tensor:
     """Inverse of :func:`_to_patches`: ``(B, m, heads, d p^2, Hp, Wp) -> (B, m, C, H, W)``."""
-    b, m, heads, dim, hp, wp = tokens.shape
-    x = F.pixel_shuffle(tokens.reshape(b * m * heads, dim, hp, wp), patch)
-    return x.reshape(b, m, -1, hp * patch, wp * patch)
+    b, m = tokens.shape[:2]
+    x = F.pixel_shuffle(rearrange(tokens, "b m heads dim hp wp -> (b m heads) dim hp wp"), patch)
+    return rearrange(x, "(b m heads) d h w -> b m (heads d) h w", b=b, m=m)
 
 
 def _inside_frame(hp: int, wp: int, radius: int, device: torch.device) -> Tensor:
@@ -318,7 +320,8 @@ class CausalHistoryModel(nn.Module):
             raise ValueError(f"the causal history model needs H, W divisible by {p}, got {h}x{w}")
         # the current frame, once, as patch tokens: router q, k, v and alignment query, key
         qkv = torch.stack(self.router.qkv(x), dim=1)  # (B, 3, h, d, HW), q, k unit-norm
-        qkv = _to_patches(qkv.reshape(b, 3, c, h, w), heads, p)  # (B, 3, h, D, Hp, Wp)
+        qkv = _to_patches(rearrange(qkv, "b three heads d (h w) -> b three (heads d) h w", h=h),
+                          heads, p)  # (B, 3, h, D, Hp, Wp)
         match_query, match_key = self.align.project(x)  # (B, h, D, Hp, Wp)
         past_k, past_v = cache["key"], cache["value"]  # (B, n, h, D, Hp, Wp)
         n = past_k.shape[1]
@@ -327,10 +330,11 @@ class CausalHistoryModel(nn.Module):
             past_k, past_v = self.align(match_query, cache["match"], [past_k, past_v])
         # frame history router over the aligned history and the current frame, in patch order:
         # (B, m, h, d p^2, Hp, Wp) -> (B, m, h, d, HW), a channel's pixels in patch order
-        q, k, v = qkv.reshape(b, 3, heads, c // heads, h * w).unbind(1)
-        past_k = past_k.reshape(b, n, heads, c // heads, h * w)
+        to_channels = "b m heads (d pp) hp wp -> b m heads d (pp hp wp)"
+        q, k, v = rearrange(qkv, to_channels, d=c // heads).unbind(1)
+        past_k = rearrange(past_k, to_channels, d=c // heads)
         past_k = F.normalize(past_k, dim=-1)  # warping changed the keys' norms
-        past_v = past_v.reshape(b, n, heads, c // heads, h * w)
+        past_v = rearrange(past_v, to_channels, d=c // heads)
         out = self.router.route(q, k, v, past_k, past_v)  # (B, h, d, HW in patch order)
         out = _from_patches(out.reshape(b, 1, *qkv.shape[2:]), p)[:, 0]  # (B, C, H, W)
         entry = {"key": qkv[:, 1:2], "value": qkv[:, 2:3], "match": match_key[:, None]}

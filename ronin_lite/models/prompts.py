@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from einops import rearrange
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -111,11 +112,13 @@ class EncoderLatentCrossAttention(nn.Module):
         # keys / values: encoder 1 averaged over a fixed grid of regions, then 1x1-projected
         pooled = F.adaptive_avg_pool2d(encoder1, self.grid)  # (B, C_e, H', W') -> (B, C_e, g, g)
         kv = self.to_kv(self.norm_encoder(pooled))  # (B, 2 C_l, g, g)
-        k, v = kv.reshape(b, 2, heads, d, -1).transpose(-2, -1).unbind(1)  # 2 x (B, h, g^2, d)
+        kv = rearrange(kv, "b (two heads d) gh gw -> b two heads d (gh gw)", two=2, heads=heads)
+        k, v = kv.transpose(-2, -1).unbind(1)  # 2 x (B, h, g^2, d), tokens as rows
         # queries: every latent token
-        q = self.to_q(self.norm_latent(latent)).reshape(b, heads, d, h * w).transpose(-2, -1)
+        q = rearrange(self.to_q(self.norm_latent(latent)), "b (heads d) h w -> b heads d (h w)",
+                      heads=heads).transpose(-2, -1)  # (B, h, hw, d)
         out = F.scaled_dot_product_attention(q, k, v)  # (B, h, hw, d)
-        out = out.transpose(-2, -1).reshape(b, c, h, w)  # back to a map (B, C_l, h, w)
+        out = rearrange(out.transpose(-2, -1), "b heads d (h w) -> b (heads d) h w", h=h)
         return latent + self.project(out)
 
 
