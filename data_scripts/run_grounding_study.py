@@ -30,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ronin_lite import stats, study
 from ronin_lite.io import write_json_atomic
@@ -96,10 +97,37 @@ def chosen_lr(args) -> float:
     return max(table, key=table.get)
 
 
+def prompt_agreement(cfg, clips, targets) -> dict:
+    """How well the finished run ``cfg``'s predicted prompts approximate the describer's text
+    embeddings of ``clips``' frames (``targets``, per clip ``(T, D)``): R^2 and the spread ratio
+    of :func:`ronin_lite.analysis.prompt_agreement`, over all frames. Cached in the run's
+    scores file (``val_prompt``)."""
+    from ronin_lite import analysis
+    from ronin_lite import evaluate as ev
+
+    out_file = Path(cfg.run_dir) / SCORES
+    done = json.loads(out_file.read_text())
+    if "val_prompt" not in done:
+        model = train(cfg, ground=False, progress=False).model.eval().cpu()  # finished: loads
+        predicted = []
+        for clip in clips:
+            _, prompts = ev.restore_frames(model, clip.degraded)
+            with torch.no_grad():
+                predicted.append(model.embedding_from_prompt(torch.from_numpy(
+                    np.asarray(prompts, np.float32))).numpy())
+        agreement = analysis.prompt_agreement(np.concatenate(predicted),
+                                              np.concatenate(targets),
+                                              model.target_mean.numpy())
+        done["val_prompt"] = {k: agreement[k] for k in ("r2", "spread_ratio", "centred_cosine")}
+        write_json_atomic(out_file, done)
+    return done["val_prompt"]
+
+
 def val_choices(args, lr: float) -> dict:
     """The finished ``choose`` runs: per choice, its val PSNR and its paired gap over
     RONIN-lite's defaults (:data:`ronin_lite.study.CHOICE_REFERENCE`, the same seeds), jointly
-    over the choices made. Test is not read."""
+    over the choices made, and how well its prompt approximates the text on val (R^2: what
+    the prompt-loss weight and the centring trade against restoration). Test is not read."""
     def per_seed(changes) -> dict | None:
         out = {}
         for seed in args.seeds:
@@ -111,20 +139,35 @@ def val_choices(args, lr: float) -> dict:
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
         return out
 
+    val_clips = targets = None
+
+    def grounding(changes) -> dict:
+        nonlocal val_clips, targets
+        if val_clips is None:
+            val_clips = study.eval_clips("val", args.profile, benchmark=args.benchmark)
+            targets = study.described_embeddings(val_clips, "statistics", 0, _encoder())
+        return {str(seed): prompt_agreement(
+            study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
+                               grounding=args.grounding, benchmark=args.benchmark),
+            val_clips, targets) for seed in args.seeds}
+
     reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
     found = {label: per_seed(changes) for label, changes in study.CHOICES.items()}
     found = {label: table for label, table in found.items() if table}
     if reference is None or not found:
         return {}
-    out = {"reference": study.CHOICE_REFERENCE, "split": "val", "choices": {}}
+    out = {"reference": study.CHOICE_REFERENCE, "split": "val", "choices": {},
+           "prompt_targets": "the statistics describer's descriptions of the val frames"}
     for label, table in found.items():
         scenes_table, _, _ = stats.scene_seed_table(table)
         out["choices"][label] = {
             "changes": study.CHOICES[label], "per_seed_scene": table,
             "psnr": stats.scene_seed_interval(scenes_table),
-            "gap_vs_reference": stats.paired_interval(table, reference, comparisons=len(found))}
+            "gap_vs_reference": stats.paired_interval(table, reference, comparisons=len(found)),
+            "prompt": grounding(study.CHOICES[label])}
     ref_table, _, _ = stats.scene_seed_table(reference)
     out["reference_psnr"] = stats.scene_seed_interval(ref_table)
+    out["reference_prompt"] = grounding(study.VARIANTS[study.CHOICE_REFERENCE])
     return out
 
 

@@ -113,6 +113,26 @@ def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
                                   if with_test else {})}
         (folder / script.SCORES).write_text(json.dumps(scores))
 
+    measured = []  # the prompt's agreement with the text is measured on the finished runs
+
+    def agreement(cfg, clips, targets):
+        measured.append(cfg.run_dir)
+        return {"r2": 0.5, "spread_ratio": 1.0, "centred_cosine": 0.7}
+
+    script.prompt_agreement = agreement
+    study_clips = study.eval_clips
+    study.eval_clips = lambda *a, **k: []
+    described = study.described_embeddings
+    study.described_embeddings = lambda *a, **k: []
+    script._encoder = lambda: None
+    try:
+        _check_val_choices(script, args, write)
+    finally:
+        study.eval_clips, study.described_embeddings = study_clips, described
+    assert len(measured) == 4  # the choice and the reference, 2 seeds each; test never
+
+
+def _check_val_choices(script, args, write):
     assert script.val_choices(args, 4e-3) == {}
     for seed in (0, 1):
         write(study.VARIANTS[study.CHOICE_REFERENCE], seed, 0.0, with_test=True)
@@ -127,6 +147,8 @@ def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
     assert gap["mean"] == pytest.approx(-0.3) and gap["comparisons"] == 1
     assert (gap["n_scenes"], gap["n_seeds"]) == (2, 2)
     assert out["reference_psnr"]["mean"] == pytest.approx(25.55)
+    assert out["choices"][labels[0]]["prompt"]["0"]["r2"] == 0.5
+    assert set(out["reference_prompt"]) == {"0", "1"}
 
 
 def test_results_names_say_the_benchmark_and_a_budget_other_than_the_profiles():
