@@ -648,6 +648,7 @@ print("removed the temporary folder:", not work.exists())
 # # 2.
 # ids = next(iter(StepBatches(7, S, cfg.batch)))  # [28, 29, 30, 31]
 # [(i, int(np.random.default_rng([cfg.seed, i]).integers(8))) for i in ids]
+# # -> [(28, 3), (29, 6), (30, 5), (31, 0)]: clip 31 is used as it is (symmetry 0)
 # # 3. three more quarter turns undo one (k=3); a quarter turn then a mirror is itself a
 # #    mirror (about a diagonal), its own inverse (k=5)
 # x = torch.rand(3, 8, 8)

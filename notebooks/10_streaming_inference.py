@@ -231,12 +231,17 @@ if MY_VIDEO:
 #                           for t in range(len(frames))]).cpu().numpy()
 # single = np.moveaxis(single, 1, -1)
 # print(psnr(single, clean), flicker(single, clean))
+# # expect almost no change: 29.43 dB and 9.42 grey levels of flicker against 29.44 and 9.41
+# # with the state carried (run after the whole notebook): this network restores each frame
+# # on its own (section 2's frame-by-frame curve says the same)
 # # 2.
 # blurred, _ = apply_ops(clean, [make_op("gaussian_blur", 0.5, rng)], seed=3)
 # with torch.no_grad():
 #     r = model.restore_clip(torch.from_numpy(np.moveaxis(blurred, -1, 1)))[0].clamp(0, 1)
 # print(psnr(blurred, clean), psnr(np.moveaxis(r.numpy(), 1, -1), clean),
 #       psnr(baselines.nlm(blurred), clean))
+# # expect about 29.8 dB in, 33.1 dB restored, and 29.8 dB for non-local means: a denoiser
+# # has nothing to remove on a blurred clip and returns it as it was
 # # 3. about 4x the pixels -> roughly 4x the time (convolutions and windowed attention are
 # #    linear in the number of pixels)
 # ```
