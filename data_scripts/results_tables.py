@@ -40,6 +40,8 @@ def study_table(gs: dict) -> str:
     # a benchmark with more tasks than 3d-lite's (4d-lite: weather and light) gets one more
     # column, its other tasks pooled by their clip counts
     counts = twin.get("clips_by_task", {})
+    if any("+" in k for k in counts):  # composites (tv-lite): pooled by what the mix holds
+        return _composite_table(gs, inp, counts)
     others = [k for k in counts if k not in dict(TASKS)]
     head = "| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | blur | JPEG | noise |"
     head += " weather or light |" if others else ""
@@ -66,6 +68,35 @@ def study_table(gs: dict) -> str:
     lines.append(f"| degraded input | {inp:.2f} | | | " + " | ".join(
         f"{twin['input_psnr_by_task'][k]:.2f}" for k, _ in TASKS) + " |"
         + pooled(twin["input_psnr_by_task"]))
+    return "\n".join(lines)
+
+
+def _composite_table(gs: dict, inp: float, counts: dict) -> str:
+    """The study on a benchmark of composites (``tv-lite``: a clip's task is its most common
+    mix, e.g. ``blur+compression+noise``): per component, the clip-weighted mean PSNR of the
+    clips whose mix holds it."""
+    v = gs["variants"]
+
+    def holding(per_task: dict) -> list[str]:
+        out = []
+        for k, _ in TASKS:
+            tasks = [t for t in counts if k in t.split("+")]
+            n = sum(counts[t] for t in tasks)
+            out.append(f"{sum(per_task[t] * counts[t] for t in tasks) / n:.2f}")
+        return out
+
+    lines = ["| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | "
+             + " | ".join(f"clips with {k}" for k, _ in TASKS) + " |",
+             "|---|---:|---:|---:|" + "---:|" * len(TASKS)]
+    for label, e in v.items():
+        t = e["test"]
+        task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k in counts}
+        gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
+        lines.append(f"| {label} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+                     + " | ".join(holding(task)) + " |")
+    twin = v[gs["meta"]["reference"]]["test"]
+    lines.append(f"| degraded input | {inp:.2f} | | | "
+                 + " | ".join(holding(twin["input_psnr_by_task"])) + " |")
     return "\n".join(lines)
 
 
@@ -128,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.study:
             from ronin_lite.study import results_name
 
-            gs = load_result(results_name(args.profile, args.benchmark))
+            gs = load_result(results_name(args.profile, args.benchmark, args.steps))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")
