@@ -327,7 +327,10 @@ mean_prompt = m("mean description: PSNR", mean_prompt, ".2f", show=False)
 fig, ax = plt.subplots(figsize=(5, 2.8))
 ax.plot(list(curve), list(curve.values()), "o-", label="own prompt + noise")
 ax.axhline(mean_prompt, color="grey", ls="--", label="the mean description")
-ax.set(xlabel="noise σ (× the prompts' spread)", ylabel="PSNR (dB)", xscale="symlog")
+ax.set_xscale("symlog", linthresh=1)  # linear below 1, logarithmic above; σ = 0 on the axis
+ax.set_xticks(list(curve), [f"{k:g}" for k in curve])
+ax.set(xlabel="noise σ (× the prompts' spread)", ylabel="mean test PSNR (dB)",
+       title="noise added to the network's own prompt")
 ax.legend(fontsize=8, frameon=False)
 print({f"σ={k:g}": m.text(v, ".2f") for k, v in curve.items()},
       f"mean description: {m.text(mean_prompt, '.2f')}")

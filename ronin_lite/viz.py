@@ -132,11 +132,11 @@ def draw_architecture():
         box(ax, (0.9, row), "degraded\nframe $x_t$", "white")
         box(ax, (3.0, row), "encoder\n(3 levels)", net)
         box(ax, (5.1, row), "latent", net)
-        box(ax, (7.2, row), "decoder, masks on\nits last 2 stages", net)
+        box(ax, (7.2, row), "decoder\n(masked: last 2)", net)
         box(ax, (9.3, row), "restored $\\hat y_t$", "white")
         box(ax, (5.1, top), "history: the last\n$\\tau$ frames (state)", "#e6e6e6")
         box(ax, (5.1, low), "prompt generator\nGAP-FC-GELU-FC", net)
-        box(ax, (7.2, low), "soft masks\n$\\sigma(W P_t)$", net)
+        box(ax, (7.2, low), "soft masks\n$2\\sigma(W P_t + b)$", net)
         path(ax, [(1.75, row), (2.15, row)])
         path(ax, [(3.85, row), (4.25, row)])
         path(ax, [(3.0, row - H / 2), (3.0, row - 0.75), (4.6, row - 0.75), (4.6, row - H / 2)],
@@ -145,7 +145,8 @@ def draw_architecture():
         path(ax, [(8.05, row), (8.45, row)])
         path(ax, [(5.1, top - H / 2), (5.1, row + H / 2)])
         path(ax, [(5.6, row - H / 2), (5.6, low + H / 2)])
-        path(ax, [(5.95, low), (6.35, low)], text="$P_t$")
+        path(ax, [(5.95, low), (6.35, low)])
+        ax.text(6.15, low - 0.12, "$P_t$", fontsize=7, ha="center", va="top", color="0.2")
         path(ax, [(7.2, low + H / 2), (7.2, row - H / 2)])
         if training:
             box(ax, (0.9, top), "describer\n(MLLM)", lang, dashed=True)
@@ -153,7 +154,9 @@ def draw_architecture():
             box(ax, (10.75, low), "$L_1(\\hat y_t, y_t)$\n$+\\lambda_2 L_1(P_t, e_t)$", loss,
                 dashed=True)
             path(ax, [(0.9, row + H / 2), (0.9, top - H / 2)], dashed=True)
-            path(ax, [(1.75, top), (2.15, top)], dashed=True, text="text")
+            path(ax, [(1.75, top), (2.15, top)], dashed=True)
+            ax.text(1.95, top + H / 2 + 0.05, "text", fontsize=7, ha="center", va="bottom",
+                    color="0.2")
             path(ax, [(3.0, top + H / 2), (3.0, 4.25), (10.75, 4.25), (10.75, low + H / 2)],
                  dashed=True, text="$e_t$ (384)", text_at=1)
             path(ax, [(5.1, low - H / 2), (5.1, 0.1), (10.75, 0.1), (10.75, low - H / 2)],
@@ -166,8 +169,11 @@ def draw_architecture():
 def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
             ax=None, title: str | None = None, fmt: str = "{:.2f}", cmap: str = "viridis",
             vmin: float | None = None, vmax: float | None = None,
-            annotations: np.ndarray | None = None, colorbar: bool = True):
+            annotations: np.ndarray | None = None, colorbar: bool = True,
+            colour_label: str = ""):
     """A matrix as a heat map with each cell's value written in it; returns the figure.
+
+    ``colour_label``: what the colour bar measures (its label).
 
     ``annotations`` (same shape, any values) replaces the written numbers, e.g. counts over a
     map of rates. Text is dark on light cells and light on dark ones.
