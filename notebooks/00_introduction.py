@@ -85,8 +85,9 @@ plt.show()
 #
 # ## 3. The course map
 #
-# Every notebook, what it teaches, and how long its last build took (`tiny` profile, one CPU
-# thread: `python tools/notebooks.py build` records the time of every cell in the `.ipynb`).
+# Every notebook, what it teaches, and how long its last build took (`tiny` profile, one
+# thread: `python tools/notebooks.py build` records the kernel's CPU seconds in the `.ipynb`;
+# on an idle machine that is about the wall time).
 # `ronin_lite.course` holds this table once; the README's copy is generated from it. Each
 # notebook starts, like this one, with what it teaches, what it needs and how long it takes.
 

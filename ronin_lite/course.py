@@ -3,9 +3,10 @@
 The README's table of notebooks and notebook 00's course map are both made by
 :func:`course_table` from :data:`COURSE` (``tools/notebooks.py build`` rewrites the README's
 copy; a test checks it), so the two cannot disagree. The times are not estimates: they are
-the sums of the per-cell execution times that ``tools/notebooks.py build`` recorded in each
-committed ``.ipynb`` (``tiny`` profile, one CPU thread, on the machine that built it; two threads
-are faster, a busy machine slower). Notebooks that load a shipped training run say so: they
+the CPU seconds of the kernel that ``tools/notebooks.py build`` ran each committed ``.ipynb``
+in (``tiny`` profile, one thread), recorded in its metadata; on an idle machine that is about
+the wall time, and another job on the machine does not inflate it. (Notebooks built before
+that was recorded show the sum of their cells' wall times.) Notebooks that load a shipped training run say so: they
 train it themselves with ``RONIN_RETRAIN=1``, which takes longer.
 
 GPU times are not listed: the course's build and CI machines have no GPU, and a time nobody
@@ -76,7 +77,7 @@ COURSE: tuple[Lesson, ...] = (
            "your own video"),
 )
 
-HEADER = ("| notebook | what it teaches | CPU, `tiny` (measured by the build, 1 thread) |\n"
+HEADER = ("| notebook | what it teaches | CPU time, `tiny` (measured by the build, 1 thread) |\n"
           "|---|---|---|")
 
 
@@ -91,9 +92,15 @@ def notebooks_folder() -> Path | None:
 
 
 def executed_seconds(notebook: str | Path) -> float | None:
-    """Sum of the per-cell execution times recorded in an executed ``.ipynb`` (None when it
-    holds none: never executed, or executed by a tool that does not record them)."""
-    cells = json.loads(Path(notebook).read_text())["cells"]
+    """The CPU seconds of the kernel that built an executed ``.ipynb`` (``ronin_cpu_seconds``,
+    recorded by ``tools/notebooks.py build``; one thread, so on an idle machine about its wall
+    time, and not inflated by other jobs on a busy one), or else the sum of its per-cell
+    execution times; None when it holds neither."""
+    document = json.loads(Path(notebook).read_text())
+    recorded = document.get("metadata", {}).get("ronin_cpu_seconds")
+    if recorded is not None:
+        return float(recorded)
+    cells = document["cells"]
     total, found = 0.0, False
     for cell in cells:
         stamps = cell.get("metadata", {}).get("execution", {})

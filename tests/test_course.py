@@ -52,3 +52,12 @@ def test_update_readme_rewrites_between_the_markers_only(tmp_path):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="course map markers"):
         course.update_readme(readme, tmp_path)
+
+
+def test_the_cpu_seconds_a_build_recorded_come_first(tmp_path):
+    path = tmp_path / "a.ipynb"
+    _notebook(path, [(0, 10)])
+    document = json.loads(path.read_text())
+    document["metadata"] = {"ronin_cpu_seconds": 95.0}
+    path.write_text(json.dumps(document))
+    assert course.executed_seconds(path) == 95.0

@@ -109,8 +109,14 @@ def execute(py: Path, timeout: int, env: dict, log: Path | None = None):
         nb = jupytext.read(py)
         nb.metadata.setdefault("kernelspec", {
             "name": "python3", "display_name": "Python 3", "language": "python"})
+        # one more cell, removed again below, reads the kernel's CPU time: the course map's
+        # times (ronin_lite.course) are CPU seconds, which a busy machine does not inflate
+        nb.cells.append(nbformat.v4.new_code_cell(CPU_PROBE))
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        probe = nb.cells.pop()
+        text = "".join(o.get("text", "") for o in probe.get("outputs", []))
+        nb.metadata["ronin_cpu_seconds"] = round(float(text.strip().splitlines()[-1]), 1)
         return nb
     finally:
         for k, v in before.items():
@@ -118,6 +124,13 @@ def execute(py: Path, timeout: int, env: dict, log: Path | None = None):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+#: printed by the last (temporary) cell of a build: the kernel's CPU seconds, its own and those
+#: of the processes it waited for (encoders, codecs)
+CPU_PROBE = ("import resource as _r\n"
+             "print(sum(u.ru_utime + u.ru_stime for u in (_r.getrusage(_r.RUSAGE_SELF), "
+             "_r.getrusage(_r.RUSAGE_CHILDREN))))")
 
 
 def _read_log(log: Path) -> dict:
