@@ -99,6 +99,27 @@ def _differences(shipped: Mapping, wanted: Mapping) -> list[str]:
     return sorted(k for k in set(shipped) | set(wanted) if shipped.get(k) != wanted.get(k))
 
 
+def load_lesson_network(name: str) -> tuple[nn.Module, dict]:
+    """A shipped lesson run's trained network, for another notebook to compare with: the
+    :class:`~ronin_lite.models.StreamingUNet` its identity's ``backbone`` describes, with the
+    run's weights (checksums verified), in eval mode, and the run's ``run.json``."""
+    from safetensors.torch import load_file
+
+    from .models import BackboneConfig, StreamingUNet
+
+    folder = ck.pretrained_folder(name, verify=verify_lesson_run)
+    document = verify_lesson_run(folder)
+    if document.get("architecture") != "StreamingUNet" or "backbone" not in document["identity"]:
+        raise ValueError(f"lesson run {name!r} is a {document.get('architecture')}, not a "
+                         "StreamingUNet with its backbone in the identity: build the network "
+                         "yourself and use load_or_run")
+    backbone = dict(document["identity"]["backbone"])
+    backbone = {k: tuple(v) if isinstance(v, list) else v for k, v in backbone.items()}
+    model = StreamingUNet(BackboneConfig(**backbone))
+    model.load_state_dict(load_file(str(folder / WEIGHTS_FILE), device="cpu"), strict=True)
+    return model.eval(), document
+
+
 def load_or_run(name: str, model: nn.Module, identity: Mapping[str, Any],
                 run: Callable[[], list[float]], dest: str | os.PathLike | None = None
                 ) -> tuple[list[float], bool]:

@@ -116,3 +116,24 @@ def test_the_source_digest_changes_with_one_character_of_the_loop():
     linecache.cache["<cell-a>"] = (0, None, ["def loop():\n", "    return 2\n"], "<cell-a>")
     assert lr.source_digest(namespace["loop"]) != first
     assert len(first) == 16
+
+
+def test_a_lesson_network_is_rebuilt_from_its_identity_with_its_weights(shipped):
+    """load_lesson_network: the StreamingUNet its run.json describes, weights verified and
+    loaded; other architectures are refused with a pointer to load_or_run."""
+    from ronin_lite.models import BackboneConfig, StreamingUNet
+
+    config = BackboneConfig.tiny().replace(history=False)
+    torch.manual_seed(3)
+    net = StreamingUNet(config)
+    backbone = {k: list(v) if isinstance(v, tuple) else v
+                for k, v in config.__dict__.items()}
+    lr.save_lesson_run(net, shipped / "lesson-x", {"backbone": backbone, "steps": 1}, [0.5])
+    loaded, document = lr.load_lesson_network("lesson-x")
+    assert document["losses"] == [0.5] and not loaded.training
+    frame = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(loaded(frame)[0], net.eval()(frame)[0])
+    lr.save_lesson_run(nn.Linear(1, 1), shipped / "lesson-y", {"steps": 1}, [0.5])
+    with pytest.raises(ValueError, match="load_or_run"):
+        lr.load_lesson_network("lesson-y")
