@@ -99,9 +99,10 @@ def chosen_lr(args) -> float:
 
 def prompt_agreement(cfg, clips, targets) -> dict:
     """How well the finished run ``cfg``'s predicted prompts approximate the describer's text
-    embeddings of ``clips``' frames (``targets``, per clip ``(T, D)``): R^2 and the spread ratio
-    of :func:`ronin_lite.analysis.prompt_agreement`, over all frames. Cached in the run's
-    scores file (``val_prompt``)."""
+    embeddings of ``clips``' frames (``targets``, per clip ``(T, D)``): R^2 (against the targets'
+    own mean, the best constant), the spread ratio and the centred cosine of
+    :func:`ronin_lite.analysis.prompt_agreement`, over all frames. Cached in the run's scores
+    file (``val_prompt``)."""
     from ronin_lite import analysis
     from ronin_lite import evaluate as ev
 
@@ -115,9 +116,11 @@ def prompt_agreement(cfg, clips, targets) -> dict:
             with torch.no_grad():
                 predicted.append(model.embedding_from_prompt(torch.from_numpy(
                     np.asarray(prompts, np.float32))).numpy())
-        agreement = analysis.prompt_agreement(np.concatenate(predicted),
-                                              np.concatenate(targets),
-                                              model.target_mean.numpy())
+        target = np.concatenate(targets)
+        # R^2 against the best constant on these frames (their mean), whatever the run's own
+        # target normalisation, so that every choice is measured on the same scale
+        agreement = analysis.prompt_agreement(np.concatenate(predicted), target,
+                                              target.mean(0))
         done["val_prompt"] = {k: agreement[k] for k in ("r2", "spread_ratio", "centred_cosine")}
         write_json_atomic(out_file, done)
     return done["val_prompt"]

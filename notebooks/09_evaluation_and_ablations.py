@@ -610,6 +610,61 @@ assert config.get_profile("tiny").lr == chosen  # and it is the tiny profile's d
 sweep.round(2)
 
 # %% [markdown]
+# The prompt path has choices of its own, made on the same val scenes with RONIN-lite's default
+# design (the paper's masks), 3 seeds each, paired seed by seed with the defaults (λ2 = 1,
+# centred targets): the paper's λ2 = 0.01, λ2 = 0.1, and raw, uncentred targets. Beside the
+# PSNR, how well the prompt approximates the text on the val frames: $R^2$ of the predicted
+# embeddings against the statistics describer's (1: the text itself; 0: no better than the
+# mean embedding; below 0: worse than it) - the other half of what λ2 trades.
+
+# %%
+vc = gs["val_choices"]
+ref_r2 = [e["r2"] for e in vc["reference_prompt"].values()]
+rows_vc = {"defaults: λ2 = 1, centred targets": {
+    "val PSNR": f"{vc['reference_psnr']['mean']:.2f}", "vs defaults [joint 95 %]": "(reference)",
+    "prompt R² on val (per seed)": ", ".join(f"{r:+.2f}" for r in ref_r2)}}
+for label, e in vc["choices"].items():
+    g = e["gap_vs_reference"]
+    rows_vc[label] = {"val PSNR": f"{e['psnr']['mean']:.2f}",
+                      "vs defaults [joint 95 %]": f"{g['mean']:+.2f} [{g['low']:+.2f}, "
+                                                   f"{g['high']:+.2f}]",
+                      "prompt R² on val (per seed)": ", ".join(
+                          f"{p['r2']:+.2f}" for p in e["prompt"].values())}
+first = next(iter(vc["choices"].values()))["gap_vs_reference"]
+print(f"val: {first['n_scenes']} scenes x {first['n_seeds']} seeds, paired; intervals joint over "
+      f"{first['comparisons']} choices; test not read")
+print("the rule's choice:", study.grounded_choice(vc))
+# the paragraph below, checked
+ch = vc["choices"]
+paper, tenth, raw = (ch["lambda_2 = 0.01 (the paper's)"], ch["lambda_2 = 0.1"],
+                     ch["raw prompt targets (no centring)"])
+assert paper["gap_vs_reference"]["low"] < 0 < paper["gap_vs_reference"]["high"]
+assert max(e["r2"] for e in paper["prompt"].values()) < -1  # "far below 0"
+assert tenth["gap_vs_reference"]["low"] > 0 and tenth["gap_vs_reference"]["mean"] < 0.3
+assert min(e["r2"] for e in tenth["prompt"].values()) < 0 < max(e["r2"] for e in
+                                                                tenth["prompt"].values())
+assert raw["gap_vs_reference"]["high"] < 0
+assert min(ref_r2) > 0.2 and study.grounded_choice(vc) == study.CHOICE_REFERENCE
+from ronin_lite.train import TrainConfig
+
+defaults = TrainConfig(profile="tiny")
+assert (defaults.lambda_prompt, defaults.target_norm) == (1.0, "center")  # "stay"
+pd.DataFrame(rows_vc).T
+
+# %% [markdown]
+# What the weight trades. At the paper's $\lambda_2 = 0.01$ the network restores the val scenes
+# as well as at 1 (the interval contains 0), but its prompt is no longer grounded: $R^2$ far
+# below 0, a code for the masks that has drifted away from the text (notebook 06 shows the
+# drift). At 0.1 it restores a little better (about 0.2 dB, an interval above 0) and keeps
+# little of the text ($R^2$ around 0, below it for one seed). At 1 the prompt approximates the
+# text on every seed ($R^2$ about 0.3). Raw, uncentred targets restore worse with no better
+# prompt. **The rule** (`study.grounded_choice`): the best val PSNR among the settings whose
+# prompt stays grounded ($R^2 > 0$ for every seed), because a prompt that no longer
+# approximates language is not RONIN's. We wrote it after seeing these numbers, so read it as
+# a stated preference, not a blind choice: the defaults stay $\lambda_2 = 1$ with centred
+# targets, and `--lambda-prompt 0.1` is the restoration-first setting.
+
+# %% [markdown]
 # ### Oracle and predicted prompts against the twin, on test
 
 # %%

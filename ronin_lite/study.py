@@ -71,6 +71,26 @@ CHOICES: dict[str, dict] = {
     "lambda_2 = 0.1": {"lambda_prompt": 0.1},
     "raw prompt targets (no centring)": {"target_norm": "none"},
 }
+def grounded_choice(val_choices: Mapping) -> str:
+    """The rule for the prompt path's recipe (``val_choices`` of a results file): among
+    RONIN-lite's defaults and the :data:`CHOICES` whose prompt stays grounded on val (R^2 of
+    the predicted embeddings against the text > 0 for every seed), the one with the highest val
+    PSNR. Returns its label (:data:`CHOICE_REFERENCE` for the defaults). A prompt that no
+    longer approximates language is not RONIN's, however it restores; the rule was written
+    after the first val numbers were seen, and says so where it is reported."""
+    def grounded(per_seed: Mapping) -> bool:
+        return all(entry["r2"] > 0 for entry in per_seed.values())
+
+    candidates = {CHOICE_REFERENCE: (val_choices["reference_psnr"]["mean"],
+                                     grounded(val_choices["reference_prompt"]))}
+    for label, entry in val_choices["choices"].items():
+        candidates[label] = (entry["psnr"]["mean"], grounded(entry["prompt"]))
+    kept = {label: psnr for label, (psnr, ok) in candidates.items() if ok}
+    if not kept:
+        raise ValueError("no setting keeps a grounded prompt on val: the rule has no answer")
+    return max(kept, key=kept.get)
+
+
 #: the reference every gap is measured against
 TWIN = "no prompt (twin)"
 #: the learning rates of the recipe sweep (val, the twin; see the results file)

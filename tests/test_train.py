@@ -739,6 +739,32 @@ def test_the_tiny_recipe_is_the_one_chosen_on_val():
     # a short run keeps its warm-up inside its steps
     assert TrainConfig(profile="tiny", steps=3).warmup == 0
     assert json.dumps(cfg.identity())  # the recipe is part of what a run computes
+    # the prompt path's recipe (lambda_2, target centring) is the val rule's choice
+    from ronin_lite import study
+
+    choices = load_result("grounding_study_tiny.json")["val_choices"]
+    chosen = study.grounded_choice(choices)
+    changes = {} if chosen == study.CHOICE_REFERENCE else study.CHOICES[chosen]
+    assert (cfg.lambda_prompt, cfg.target_norm) == (changes.get("lambda_prompt", 1.0),
+                                                    changes.get("target_norm", "center"))
+
+
+def test_the_grounded_choice_rule():
+    from ronin_lite import study
+
+    def entry(psnr, r2s):
+        return {"psnr": {"mean": psnr}, "prompt": {str(i): {"r2": r} for i, r in enumerate(r2s)}}
+
+    choices = {"reference_psnr": {"mean": 26.0}, "reference_prompt": {"0": {"r2": 0.3}},
+               "choices": {"a": entry(27.0, [-5.0]), "b": entry(26.5, [0.1]),
+                           "c": entry(26.8, [0.2, -0.01])}}
+    assert study.grounded_choice(choices) == "b"  # a and c are not grounded on every seed
+    choices["choices"]["b"] = entry(25.0, [0.1])
+    assert study.grounded_choice(choices) == study.CHOICE_REFERENCE
+    choices["reference_prompt"] = {"0": {"r2": -1.0}}
+    choices["choices"].pop("b")
+    with pytest.raises(ValueError, match="grounded"):
+        study.grounded_choice(choices)
 
 
 def test_a_finite_training_pool_is_used_in_epochs_and_grounded_once(tmp_path):
