@@ -89,12 +89,23 @@ def sweep_scores(args) -> dict[float, dict]:
     return out
 
 
-def chosen_lr(args) -> float:
+def sweep_choice(args) -> float:
     """The learning rate with the highest mean val PSNR among the finished sweep runs."""
     table = {lr: np.mean([r["psnr"] for r in s["val"]]) for lr, s in sweep_scores(args).items()}
     if not table:
         raise SystemExit("no finished sweep run: run the sweep step first")
     return max(table, key=table.get)
+
+
+def chosen_lr(args) -> float:
+    """The sweep's choice, or ``--lr`` (which needs ``--lr-reason``: the results file records
+    both, e.g. that a variant diverged at the sweep's choice)."""
+    if args.lr is None:
+        return sweep_choice(args)
+    if not args.lr_reason:
+        raise SystemExit("--lr overrides the learning rate chosen on val: say why with "
+                         "--lr-reason (it is written into the results file)")
+    return args.lr
 
 
 def prompt_agreement(cfg, clips, targets) -> dict:
@@ -184,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
                         "it is not the protocol's)")
     p.add_argument("--steps", type=int, default=None, help="default: the profile's")
     p.add_argument("--lrs", nargs="+", type=float, default=list(study.LRS))
+    p.add_argument("--lr", type=float, default=None,
+                   help="compare/report at this learning rate instead of the sweep's choice "
+                        "(needs --lr-reason)")
+    p.add_argument("--lr-reason", default=None,
+                   help="why --lr overrides the val choice (recorded in the results file)")
     p.add_argument("--sweep-seed", type=int, default=0)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--variants", nargs="+", default=list(study.VARIANTS),
@@ -216,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.step == "compare":
         lr = chosen_lr(args)
-        print(f"learning rate chosen on val: {lr:g}", flush=True)
+        print(f"learning rate chosen on val: {lr:g}" if args.lr is None else
+              f"learning rate {lr:g}, not the val choice: {args.lr_reason}", flush=True)
         splits = {s: study.eval_clips(s, args.profile, benchmark=args.benchmark)
                   for s in ("val", "test")}
         encoder = _encoder()
@@ -280,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
                  "protocol": {**study.PROTOCOL, "benchmark": args.benchmark},
                  "steps": args.steps or study.get_profile(args.profile).steps,
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
-                 "chosen_lr": lr, "reference": study.TWIN,
+                 "chosen_lr": lr, "sweep_choice": sweep_choice(args),
+                 "lr_reason": args.lr_reason if args.lr is not None else None,
+                 "reference": study.TWIN,
                  "bootstrap": f"stats.scene_seed_interval, {stats.N_BOOT} resamples"},
         "lr_sweep": sweep, "variants": variants}
     if study.TWIN in variants:
