@@ -650,9 +650,9 @@ for title, text in zip(titles, texts):
 # lifts it too little to cross the threshold, and is missed. (The other way round, a pale,
 # bright clean scene starts with a high dark channel: the risk of a false haze, exercise 2.) A
 # slightly darkened scene that was bright to begin with still has highlights, so its brightness
-# stays above the low-light cut. The hallucinations confuse look-alikes:
-# JPEG's smoothing of fine detail also read as blur, a soft clean close-up read as slightly
-# blurred. The paper names the same two failure modes for Q-Instruct (missed and invented
+# stays above the low-light cut. The hallucinations confuse look-alikes: JPEG's smoothing of
+# fine detail also read as blur, a soft clean close-up read as slightly blurred. The paper names
+# the same two failure modes for Q-Instruct, among its limits (missed and invented
 # degradations); a network that learns to predict these descriptions inherits them.
 #
 # ## 7. Oracle, statistics, and a hallucinating describer

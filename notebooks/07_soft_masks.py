@@ -347,8 +347,8 @@ assert 0.1 < loss_db[16.0] < 1.0 and loss_db[64.0] > 1.0
 # on the prompt has to be far larger than the prompts' own spread before it matters (printed
 # above: hundredths of a dB at 4x, tenths at 16x, whole dB at 64x): the masks read a few directions of the
 # 384-d prompt - those that separate degradations - and isotropic noise of the prompts' scale
-# barely moves along them. The paper's perturbation study found RONIN sensitive to noisy
-# prompts; at our scale it is the *content* of the prompt, not its exact value, that matters.
+# barely moves along them. The paper's perturbation study (its Table 8) found RONIN sensitive
+# to noisy prompts; at our scale it is the *content* of the prompt, not its exact value, that matters.
 
 # %% [markdown]
 # ## 4. Where to inject
@@ -370,7 +370,7 @@ pd.DataFrame({"stages": {m: ", ".join(INJECT_STAGES[m]) or "-" for m in paper_mo
 
 # %% [markdown]
 # Notebook 09 trains all four variants (three seeds each) and reports whether the paper's
-# ordering holds at our scale.
+# ordering (its Table 5: the last two decoders best, by a small margin) holds at our scale.
 
 # %%
 if workdir:

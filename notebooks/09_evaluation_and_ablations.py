@@ -388,9 +388,9 @@ budget.round(2).T
 #
 # ## 5. Prompt noise at inference
 #
-# The paper perturbs the prompts with Gaussian noise and reports a sharp drop (about 16 dB),
-# its evidence that the prompts carry the degradation. We add noise of `σ x spread` (the
-# prompts' own standard deviation) to every generated prompt of the default variant.
+# The paper perturbs the prompts with Gaussian noise and reports a sharp drop (about 16 dB, its
+# Table 8), its evidence that the prompts carry the degradation. We add noise of `σ x spread`
+# (the prompts' own standard deviation) to every generated prompt of the default variant.
 
 # %%
 perturb = groups["perturb"]["variants"]["RONIN-lite"]
@@ -532,16 +532,17 @@ small_gain = paired_clips.loc["all"]
 sig16 = drop["16"]
 sig64 = drop["64"]
 comparison = pd.DataFrame([
-    ("prompt vs no prompt", "RONIN beats its backbone (> 1 dB over the previous best on 3D)",
+    ("prompt vs no prompt", "RONIN beats its backbone (> 1 dB over the previous best on 3D; "
+     "the paper's 3D benchmark table)",
      f"small: {small_gain['mean']:+.2f} ± {small_gain['sem']:.2f} dB (SEM over 48 clips, one "
      f"seed); tiny: prompt removed {effect('twin', 'no prompt')}; tiny, 1200 steps: "
      f"RONIN - twin {budget.loc['1200 steps', 'RONIN - twin']:+.2f} dB (blur "
      f"{budget.loc['1200 steps', 'Δ blur']:+.2f}, JPEG "
      f"{budget.loc['1200 steps', 'Δ compression']:+.2f}, noise "
      f"{budget.loc['1200 steps', 'Δ noise']:+.2f})"),
-    ("where to inject", "last two decoders best of none / first / last two / all",
+    ("where to inject", "last two decoders best of none / first / last two / all (Table 5)",
      "; ".join(f"{v}: {effect('inject', v)}" for v in ("none", "first", "all"))),
-    ("prompt noise at inference", "sharp drop (about 16 dB)",
+    ("prompt noise at inference", "sharp drop (about 16 dB; Table 8)",
      f"tiny: {drop['1']:+.2f} dB at 1x spread, {sig16:+.2f} at 16x, {sig64:+.2f} at 64x"),
     ("λ2", "0.01 (not ablated)",
      f"PSNR flat ({effect('lambda', '0.01')} for 0.01 vs 1); type named "
