@@ -372,10 +372,8 @@ assert ceiling["severity"] < ceiling["type"] and good["severity"] < good["type"]
 # far below zero (it is further from the text embeddings than the constant mean is) and it
 # varies *more* than the targets do. It still depends on the degradation - it names the type
 # of many frames - because the restoration loss has made it a free code for the masks; but it
-# is not *grounded*: nothing ties it to language any more. (Stopped earlier, at 300 steps, the
-# same run sat at the constant mean instead, with $R^2$ near 0 on test frames: the measurement
-# in `ronin_lite.train`'s module docstring, made with an earlier recipe.) With $\lambda_2 = 1$ the same network, trained on the same clips for the same
-# steps, produces prompts that name the degradation type of unseen frames almost as well as
+# is not *grounded*: nothing ties it to language any more. With $\lambda_2 = 1$ the same
+# network, trained on the same clips for the same steps, produces prompts that name the degradation type of unseen frames almost as well as
 # the describer's own text does, at a PSNR within a few tenths of a dB (one seed each here;
 # notebook 09 repeats this with three seeds). The paper trains far longer, a much larger
 # network, and regresses raw embeddings, whose L1 is about twice ours per dimension: its 0.01
