@@ -838,15 +838,23 @@ def grouped(per_task, counts):
     return {**local, "weather or light": sum(per_task[t] * counts[t] for t in WEATHER) / n}
 
 
-task4 = pd.DataFrame({label: grouped(pd.DataFrame(v4[label]["test"]["per_seed_task"]).mean(
-    axis=1), clips4) for label in labels4}).T
-task4.loc["degraded input"] = grouped(v4[study.TWIN]["test"]["input_psnr_by_task"], clips4)
-gap4 = {label: v4[label]["test"]["gap_vs_twin"] for label in labels4[1:]}
-task4["all (test PSNR)"] = [v4[lb]["test"]["psnr"]["mean"] for lb in labels4] + [
-    np.mean(list(v4[study.TWIN]["test"]["input_psnr_by_scene"].values()))]
-task4["vs twin, joint 95 %"] = ["(reference)"] + [
-    f"{gap4[lb]['mean']:+.2f} [{gap4[lb]['low']:+.2f}, {gap4[lb]['high']:+.2f}]"
-    for lb in labels4[1:]] + [""]
+def regime_table(results, labels, pool, counts):
+    """A regime's table: per pooled task (``pool(per_task, counts)``), the test PSNR of each
+    variant and of the input, the overall PSNR and each variant's gap over the twin."""
+    v = results["variants"]
+    gaps = {label: v[label]["test"]["gap_vs_twin"] for label in labels[1:]}
+    table = pd.DataFrame({label: pool(pd.DataFrame(v[label]["test"]["per_seed_task"]).mean(
+        axis=1), counts) for label in labels}).T
+    table.loc["degraded input"] = pool(v[study.TWIN]["test"]["input_psnr_by_task"], counts)
+    table["all (test PSNR)"] = [v[lb]["test"]["psnr"]["mean"] for lb in labels] + [
+        np.mean(list(v[study.TWIN]["test"]["input_psnr_by_scene"].values()))]
+    table["vs twin, joint 95 %"] = ["(reference)"] + [
+        f"{gaps[lb]['mean']:+.2f} [{gaps[lb]['low']:+.2f}, {gaps[lb]['high']:+.2f}]"
+        for lb in labels[1:]] + [""]
+    return table, gaps
+
+
+task4, gap4 = regime_table(gs4, labels4, grouped, clips4)
 print(f"{gs4['variants'][study.TWIN]['test']['psnr']['n_scenes']} test scenes x 3 seeds; "
       f"clips per task: {clips4}")
 task4.round(2)
@@ -904,15 +912,7 @@ def holding(per_task, counts):
     return out
 
 
-gaptv = {label: vtv[label]["test"]["gap_vs_twin"] for label in labels4[1:]}
-tabletv = pd.DataFrame({label: holding(pd.DataFrame(vtv[label]["test"]["per_seed_task"]).mean(
-    axis=1), clips_tv) for label in labels4}).T
-tabletv.loc["degraded input"] = holding(vtv[study.TWIN]["test"]["input_psnr_by_task"], clips_tv)
-tabletv["all (test PSNR)"] = [vtv[lb]["test"]["psnr"]["mean"] for lb in labels4] + [
-    np.mean(list(vtv[study.TWIN]["test"]["input_psnr_by_scene"].values()))]
-tabletv["vs twin, joint 95 %"] = ["(reference)"] + [
-    f"{gaptv[lb]['mean']:+.2f} [{gaptv[lb]['low']:+.2f}, {gaptv[lb]['high']:+.2f}]"
-    for lb in labels4[1:]] + [""]
+tabletv, gaptv = regime_table(gstv, labels4, holding, clips_tv)
 print(f"{vtv[study.TWIN]['test']['psnr']['n_scenes']} test scenes x 3 seeds; "
       f"{sum(clips_tv.values())} clips, by their most common mix: {clips_tv}")
 tabletv.round(2)
@@ -937,10 +937,10 @@ assert gstv["meta"]["chosen_lr"] == 0.004 and gstv["meta"]["sweep_choice"] == 0.
 # %% [markdown]
 # ### Four times the budget: `3d-lite`, 1,200 steps
 #
-# Does the room a true description leaves shrink as the twin learns more, and does the
-# predicted prompt catch up? The twin, the oracle prompt and RONIN-lite's prompt (FiLM) trained
-# for 1,200 steps at the same learning rate (4e-3: the 300-step val choice, not swept again);
-# the seeds the CPU time allowed.
+# Does the predicted prompt catch up when the network trains longer? The twin and RONIN-lite
+# (FiLM) trained for 1,200 steps at the same learning rate (4e-3: the 300-step val choice, not
+# swept again), the seeds the CPU time allowed. (The oracle at this budget has one seed so
+# far and is not in the file: the study reports a variant only with every seed.)
 
 # %%
 gs12 = load_result("grounding_study_tiny_1200steps.json")
@@ -979,21 +979,20 @@ over12 = task12.loc["RONIN-lite (FiLM)"] - task12.loc[study.TWIN]
 # the sentences below, checked
 assert budget12.iloc[0, 1] > budget12.iloc[0, 0] + 1.0  # the twin restores far more
 assert gap12["RONIN-lite (FiLM)"]["low"] > 0.3  # the predicted prompt: +0.3 dB, interval > 0
-assert gap12["RONIN-lite (FiLM)"]["mean"] > gap12["oracle prompt, FiLM"]["mean"]
-assert gap12["oracle prompt, FiLM"]["mean"] < gap300["oracle prompt, FiLM"]["mean"]
+assert gap12["RONIN-lite (FiLM)"]["low"] > gap300["RONIN-lite (FiLM)"]["high"]  # "turns"
 assert over12["blur"] > 1.0 and over12["blur"] > over12["noise"] + 0.5  # "mostly on blur"
+assert len(seeds12) == 2
 
 # %% [markdown]
-# At four times the budget the twin restores far more, and the picture turns. The room a true
-# description leaves *shrinks* (the oracle's gap is smaller than at 300 steps on the same
-# seeds), while RONIN-lite's own prompt now gains more than the oracle's: its interval lies
-# above +0.3 dB, the size the grounding study set out to find - and it is mostly on **blur**,
-# the degradation the twin has barely started to undo. Two cautions before reading this as
-# "the prompt pays once the network has trained long enough". The seeds the CPU time allowed
-# are printed above: with one seed, the interval rests on the test scenes alone. And the
-# predicted prompt is computed from the network's own pooled latent features, so FiLM with it
-# is also a global feature modulation (much like a squeeze-and-excitation path), which a
-# network can use whether or not the prompt is grounded in language. The run that separates
+# At four times the budget the twin restores far more, and the picture turns: RONIN-lite's own
+# prompt now gains almost a dB over the twin, an interval above +0.3 dB - the size the
+# grounding study set out to find - on both seeds, and mostly on **blur**, the degradation the
+# twin has barely started to undo. Two cautions before reading this as "the prompt pays once
+# the network has trained long enough". Two seeds and 7 scenes are few units, and the oracle
+# and the masks design are not yet measured at this budget. And the predicted prompt is
+# computed from the network's own pooled latent features, so FiLM with it is also a global
+# feature modulation (much like a squeeze-and-excitation path), which a network can use whether
+# or not the prompt is grounded in language. The run that separates
 # the two - the same network with $\lambda_2 = 0$ at 1,200 steps - is the next one to make
 # (exercise 5), with more seeds.
 
@@ -1060,12 +1059,12 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
 # - **On `tv-lite` there is almost no room** at this budget: the oracle's gap is under a fifth
 #   of a dB, the predicted prompt's within a tenth of 0. Its val-chosen learning rate made
 #   RONIN-lite diverge, so it was compared at 4e-3, as recorded.
-# - **At four times the budget the picture turns**: the twin restores much more, the oracle's
-#   room shrinks, and RONIN-lite's own prompt (FiLM) gains more than the oracle's, with an
-#   interval above +0.3 dB - mostly on blur. It rests on the seeds printed in that section,
-#   and whether the gain comes from the grounding or from the FiLM path fed by the network's
-#   own pooled features is the next experiment ($\lambda_2 = 0$ at 1,200 steps, exercise 5).
-#   That is the regime this study was looking for; it is a lead, not yet a finding.
+# - **At four times the budget the picture turns**: the twin restores much more, and
+#   RONIN-lite's own prompt (FiLM) gains almost a dB over the twin, an interval above +0.3 dB on
+#   2 seeds x 7 scenes - mostly on blur. Whether the gain comes from the grounding or from the
+#   FiLM path fed by the network's own pooled features is the next experiment ($\lambda_2 = 0$
+#   at 1,200 steps, exercise 5). That is the regime this study was looking for; it is a lead,
+#   not yet a finding.
 #
 # `data_scripts/run_grounding_study.py --benchmark --steps --profile` runs any of these
 # regimes (exercise 5).
