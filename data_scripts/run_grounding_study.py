@@ -142,12 +142,14 @@ def val_choices(args, lr: float) -> dict:
     RONIN-lite's defaults (:data:`ronin_lite.study.CHOICE_REFERENCE`, the same seeds), jointly
     over the choices made, and how well its prompt approximates the text on val (R^2: what
     the prompt-loss weight and the centring trade against restoration). Test is not read."""
+    def config(changes, seed):
+        return study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
+                                  grounding=args.grounding, benchmark=args.benchmark)
+
     def per_seed(changes) -> dict | None:
         out = {}
         for seed in args.seeds:
-            cfg = study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
-                                     grounding=args.grounding, benchmark=args.benchmark)
-            f = Path(cfg.run_dir) / SCORES
+            f = Path(config(changes, seed).run_dir) / SCORES
             if not f.exists():
                 return None
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
@@ -160,10 +162,8 @@ def val_choices(args, lr: float) -> dict:
         if val_clips is None:
             val_clips = study.eval_clips("val", args.profile, benchmark=args.benchmark)
             targets = study.described_embeddings(val_clips, "statistics", 0, _encoder())
-        return {str(seed): prompt_agreement(
-            study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
-                               grounding=args.grounding, benchmark=args.benchmark),
-            val_clips, targets) for seed in args.seeds}
+        return {str(seed): prompt_agreement(config(changes, seed), val_clips, targets)
+                for seed in args.seeds}
 
     reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
     found = {label: per_seed(changes) for label, changes in study.CHOICES.items()}
