@@ -32,6 +32,16 @@ def _ci(r: dict, signed: bool = False) -> str:
     return f"{f.format(r['mean'])} [{f.format(r['low'])}, {f.format(r['high'])}]"
 
 
+def _label(label: str, entry: dict, gs: dict) -> str:
+    """A variant's row label; one with diverged seeds says on how many seeds its row rests."""
+    diverged = entry.get("diverged_seeds") or {}
+    if not diverged:
+        return label
+    n = len(gs["meta"]["seeds"])
+    return (f"{label} ({n - len(diverged)} of {n} seeds; seed{'s' * (len(diverged) > 1)} "
+            f"{', '.join(diverged)} diverged)")
+
+
 def study_table(gs: dict) -> str:
     """Grounding study: every variant on test, its gap over the twin, per task."""
     v = gs["variants"]
@@ -56,7 +66,7 @@ def study_table(gs: dict) -> str:
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()])
                 for k in [*dict(TASKS), *others]}
         gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {label} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |" + pooled(task))
     c = gs.get("classical")
     if c:
@@ -92,7 +102,7 @@ def _composite_table(gs: dict, inp: float, counts: dict) -> str:
         t = e["test"]
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k in counts}
         gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {label} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(holding(task)) + " |")
     twin = v[gs["meta"]["reference"]]["test"]
     lines.append(f"| degraded input | {inp:.2f} | | | "
@@ -153,13 +163,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--study", action="store_true", help="the grounding study's table only")
     p.add_argument("--benchmark", default="3d-lite",
                    help="with --study: the study on this benchmark")
+    p.add_argument("--shape", default=None,
+                   help="with --study: the study trained with this batch shape (a label of "
+                        "ronin_lite.study.SHAPES)")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     args = p.parse_args(argv)
     if args.study or args.protocol:
         if args.study:
-            from ronin_lite.study import results_name
+            from ronin_lite.study import DEFAULT_SHAPE, results_name
 
-            gs = load_result(results_name(args.profile, args.benchmark, args.steps))
+            gs = load_result(results_name(args.profile, args.benchmark, args.steps,
+                                          args.shape or DEFAULT_SHAPE))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")

@@ -8,6 +8,7 @@ different runs once the grounding caches exist::
     python data_scripts/run_grounding_study.py ground                      # caches (once)
     python data_scripts/run_grounding_study.py sweep --lrs 0.001 0.004     # val only
     python data_scripts/run_grounding_study.py sweep --lrs 0.002 0.008
+    python data_scripts/run_grounding_study.py shape                       # val only
     python data_scripts/run_grounding_study.py compare --seeds 0 1 2       # at the val choice
     python data_scripts/run_grounding_study.py choose --seeds 0 1 2        # val only
     python data_scripts/run_grounding_study.py report                      # the results file
@@ -18,6 +19,10 @@ reads the sweep's choice (highest mean val PSNR) and trains every variant of
 :data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``choose`` trains the recipe
 choices of :data:`ronin_lite.study.CHOICES` (the prompt-loss weight, the target centring) and
 scores them on **val only**, against RONIN-lite's defaults; ``report`` writes the file.
+``shape`` trains the twin, at the chosen learning rate, with each batch shape of
+:data:`ronin_lite.study.SHAPES` (the same 12 frames per step, cut into more shorter or fewer
+longer clips) and scores val only; ``compare`` and ``report`` with ``--shape LABEL`` train and
+report every variant with that shape (a results file of its own, ``..._<batch>x<clip_len>``).
 """
 
 from __future__ import annotations
@@ -86,6 +91,19 @@ def sweep_scores(args) -> dict[float, dict]:
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[lr] = json.loads(f.read_text())
+    return out
+
+
+def shape_scores(args, lr: float) -> dict[str, dict]:
+    """Batch shape -> the scores of its finished twin run (``--sweep-seed``, at ``lr``)."""
+    out = {}
+    for label in study.SHAPES:
+        cfg = study.study_config(study.with_shape(study.VARIANTS[study.TWIN], label),
+                                 args.sweep_seed, lr, args.profile, args.steps, runs=args.runs,
+                                 grounding=args.grounding, benchmark=args.benchmark)
+        f = Path(cfg.run_dir) / SCORES
+        if f.exists():
+            out[label] = json.loads(f.read_text())
     return out
 
 
@@ -187,7 +205,7 @@ def val_choices(args, lr: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("step", choices=("ground", "sweep", "compare", "choose", "report"))
+    p.add_argument("step", choices=("ground", "sweep", "shape", "compare", "choose", "report"))
     p.add_argument("--profile", default="tiny")
     p.add_argument("--benchmark", default=study.PROTOCOL["benchmark"],
                    choices=("3d-lite", "4d-lite", "tv-lite"),
@@ -204,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--variants", nargs="+", default=list(study.VARIANTS),
                    choices=list(study.VARIANTS))
+    p.add_argument("--shape", default=study.DEFAULT_SHAPE, choices=list(study.SHAPES),
+                   help="compare/report every variant with this batch shape (default: "
+                        "tiny's; the shape step sweeps them on val)")
     p.add_argument("--runs", default="runs/grounding-study")
     p.add_argument("--grounding", default=None, help="default: <data root>/grounding-study")
     p.add_argument("--results", default="results")
@@ -214,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             changes = {**study.VARIANTS["oracle prompt, masks"], "describer": describer}
             if describer == "statistics":
                 changes = study.VARIANTS["RONIN-lite (masks)"]
+            changes = study.with_shape(changes, args.shape)  # the cache is per clip length
             cfg = study.study_config(changes, 0, study.LRS[0], args.profile, args.steps,
                                      runs=args.runs, grounding=args.grounding,
                                      benchmark=args.benchmark)
@@ -230,6 +252,18 @@ def main(argv: list[str] | None = None) -> int:
             _run(cfg, val, None)
         return 0
 
+    if args.step == "shape":
+        lr = chosen_lr(args)
+        val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
+        for label in study.SHAPES:
+            cfg = study.study_config(study.with_shape(study.VARIANTS[study.TWIN], label),
+                                     args.sweep_seed, lr, args.profile, args.steps,
+                                     runs=args.runs, grounding=args.grounding,
+                                     benchmark=args.benchmark)
+            print(f"[{label}] seed {args.sweep_seed}", flush=True)
+            _run(cfg, val, None)
+        return 0
+
     if args.step == "compare":
         lr = chosen_lr(args)
         print(f"learning rate chosen on val: {lr:g}" if args.lr is None else
@@ -239,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         encoder = _encoder()
         for label in args.variants:
             for seed in args.seeds:
-                cfg = study.study_config(study.VARIANTS[label], seed, lr, args.profile,
-                                         args.steps, runs=args.runs, grounding=args.grounding,
-                                 benchmark=args.benchmark)
+                cfg = study.study_config(study.with_shape(study.VARIANTS[label], args.shape),
+                                         seed, lr, args.profile, args.steps, runs=args.runs,
+                                         grounding=args.grounding, benchmark=args.benchmark)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, splits, encoder)
         return 0
@@ -264,25 +298,37 @@ def main(argv: list[str] | None = None) -> int:
                            "val_psnr_by_scene": study.per_scene(s["val"]),
                            "train_seconds": s["train_seconds"]}
              for lr_i, s in sweep_scores(args).items()}
-    variants = {}
+    variants, failed = {}, {}
     for label, changes in study.VARIANTS.items():
-        entry: dict = {"changes": changes}
+        changes = study.with_shape(changes, args.shape)
+        entry: dict = {"changes": changes, "diverged_seeds": {}}
+        scores = {}
+        for seed in args.seeds:
+            cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
+                                     runs=args.runs, grounding=args.grounding,
+                                     benchmark=args.benchmark)
+            f = Path(cfg.run_dir) / SCORES
+            if not f.exists():
+                break
+            scores[seed] = json.loads(f.read_text())
+            entry["config"] = cfg.portable_dict()
+        if len(scores) != len(args.seeds):
+            continue  # reported once every seed has run
+        for seed, s in scores.items():
+            if study.diverged(s):  # decided on val; its scores stay in the file, apart
+                entry["diverged_seeds"][str(seed)] = {
+                    split: float(np.mean([r["psnr"] for r in s[split]])) for split in ("val", "test")}
+        trained = [seed for seed in args.seeds if str(seed) not in entry["diverged_seeds"]]
+        if not trained:
+            failed[label] = entry
+            continue
         for split in ("val", "test"):
             per_seed, per_seed_task, rows_all = {}, {}, []
-            for seed in args.seeds:
-                cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
-                                         runs=args.runs, grounding=args.grounding,
-                                         benchmark=args.benchmark)
-                f = Path(cfg.run_dir) / SCORES
-                if not f.exists():
-                    break
-                rows = json.loads(f.read_text())[split]
+            for seed in trained:
+                rows = scores[seed][split]
                 per_seed[str(seed)] = study.per_scene(rows)
                 per_seed_task[str(seed)] = study.per_task(rows)
                 rows_all.append(rows)
-                entry["config"] = cfg.portable_dict()
-            if len(per_seed) != len(args.seeds):
-                break
             table, _, scenes = stats.scene_seed_table(per_seed)
             entry[split] = {"per_seed_scene": per_seed, "per_seed_task": per_seed_task,
                             "psnr": stats.scene_seed_interval(table),
@@ -298,16 +344,26 @@ def main(argv: list[str] | None = None) -> int:
                  "steps": args.steps or study.get_profile(args.profile).steps,
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
                  "chosen_lr": lr, "sweep_choice": sweep_choice(args),
+                 "shape": args.shape, "shape_changes": study.SHAPES[args.shape],
                  "lr_reason": args.lr_reason if args.lr is not None else None,
                  "reference": study.TWIN,
                  "bootstrap": f"stats.scene_seed_interval, {stats.N_BOOT} resamples"},
         "lr_sweep": sweep, "variants": variants}
+    shapes = shape_scores(args, lr)
+    if shapes:  # the batch shapes on val (the twin, the sweep seed, the chosen rate)
+        results["shape_sweep"] = {
+            label: {"val_psnr": float(np.mean([r["psnr"] for r in s["val"]])),
+                    "val_psnr_by_scene": study.per_scene(s["val"]),
+                    "train_seconds": s["train_seconds"], "changes": study.SHAPES[label]}
+            for label, s in shapes.items()}
+    if failed:  # every seed diverged: no interval, the per-seed scores kept
+        results["diverged_variants"] = failed
     if study.TWIN in variants:
         for split in ("val", "test"):
             gaps = study.gap_table(results, split)
             for label, gap in gaps.items():
                 variants[label][split]["gap_vs_twin"] = gap
-    choices = val_choices(args, lr)
+    choices = val_choices(args, lr) if args.shape == study.DEFAULT_SHAPE else {}
     if choices:
         results["val_choices"] = choices
     classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"
@@ -319,14 +375,19 @@ def main(argv: list[str] | None = None) -> int:
                                 "methods": best["methods"],
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
-    out = Path(args.results) / study.results_name(args.profile, args.benchmark, args.steps)
+    out = Path(args.results) / study.results_name(args.profile, args.benchmark, args.steps,
+                                                  args.shape)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")
     for label, entry in variants.items():
         gap = entry["test"].get("gap_vs_twin")
         print(f"  {label:24s} test {entry['test']['psnr']['mean']:.2f} dB"
-              + (f"  gap {stats.format_interval(gap)}" if gap else ""))
+              + (f"  gap {stats.format_interval(gap)}" if gap else "")
+              + (f"  (diverged: seeds {', '.join(entry['diverged_seeds'])})"
+                 if entry["diverged_seeds"] else ""))
+    for label, entry in failed.items():
+        print(f"  {label:24s} diverged on every seed")
     return 0
 
 

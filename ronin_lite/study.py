@@ -61,6 +61,14 @@ VARIANTS: dict[str, dict] = {
     # what the prompt carries: the oracle's descriptions with the degradation's type only (no
     # severity word, no verdict), against the oracle that also names the severity
     "oracle type only, FiLM": {**_ORACLE, "describer": "oracle:type", **_FILM},
+    # the control that separates grounding from the FiLM path itself: RONIN-lite's FiLM network
+    # with no prompt loss (lambda_2 = 0), so the prompt generator reads the network's pooled
+    # features and never sees language; if it matches RONIN-lite (FiLM), the gain is the path
+    "FiLM, no language (lambda_2 = 0)": {**_FILM, "lambda_prompt": 0.0},
+    # and the converse: the prompt loss trains the generator (and, through it, the encoder's
+    # features) but the prompt never touches the restoration; if it matches RONIN-lite (FiLM),
+    # the gain is the auxiliary task of recognising the degradation, not the conditioning
+    "prompt loss only (not injected)": {"inject": "none"},
 }
 #: the recipe choices of RONIN-lite made on the **val** scenes only (the evaluation-protocol
 #: issue): label -> changes against RONIN-lite's defaults (the reference, ``CHOICE_REFERENCE``);
@@ -70,6 +78,8 @@ CHOICES: dict[str, dict] = {
     "lambda_2 = 0.01 (the paper's)": {"lambda_prompt": 0.01},
     "lambda_2 = 0.1": {"lambda_prompt": 0.1},
     "raw prompt targets (no centring)": {"target_norm": "none"},
+    # the paper's plain sigmoid masks, default initialisation (ours: 2 sigmoid, identity at init)
+    "plain sigmoid masks (the paper's)": {"condition": "sigmoid"},
 }
 def grounded_choice(val_choices: Mapping) -> str:
     """The rule for the prompt path's recipe (``val_choices`` of a results file): among
@@ -90,6 +100,17 @@ def grounded_choice(val_choices: Mapping) -> str:
         raise ValueError("no setting keeps a grounded prompt on val: the rule has no answer")
     return max(kept, key=kept.get)
 
+
+#: the shape of a training batch, swept on val with the twin (``run_grounding_study.py shape``):
+#: label -> TrainConfig changes. Every shape trains on 12 frames per step, tiny's 4 clips x 3
+#: frames, so each step costs about the same and the budget stays the same; fewer, longer clips
+#: train the history on more consecutive frames, more, shorter ones see more distinct crops
+SHAPES: dict[str, dict] = {
+    "4 clips x 3 frames (tiny's)": {},
+    "6 clips x 2 frames": {"batch": 6, "clip_len": 2},
+    "2 clips x 6 frames": {"batch": 2, "clip_len": 6},
+}
+DEFAULT_SHAPE = "4 clips x 3 frames (tiny's)"
 
 #: the reference every gap is measured against
 TWIN = "no prompt (twin)"
@@ -191,26 +212,54 @@ def per_task(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
     return {s: float(np.mean(v)) for s, v in sorted(out.items())}
 
 
+def diverged(scores: Mapping) -> bool:
+    """Did a run fail to train? Its mean **val** PSNR is below the degraded input's: every
+    variant starts near the identity (zero-initialised residual scales), so a network that ends
+    worse than returning its input has diverged (a loss that exploded), whatever its test
+    score. Decided on val, so that leaving a run out never looks at test. ``scores``: a run's
+    ``scores.json`` (rows with ``psnr`` and ``psnr_input``)."""
+    rows = scores["val"]
+    return float(np.mean([r["psnr"] for r in rows])) < float(np.mean([r["psnr_input"]
+                                                                       for r in rows]))
+
+
 def gap_table(results: Mapping, split: str = "test", reference: str = TWIN,
               comparisons: int | None = None) -> dict[str, dict]:
     """Variant -> the interval of its PSNR gap over ``reference`` (paired by seed and scene;
-    :func:`ronin_lite.stats.paired_interval`), jointly over all the comparisons made."""
+    :func:`ronin_lite.stats.paired_interval`), jointly over all the comparisons made. A variant
+    with diverged seeds (:func:`diverged`, listed in its ``diverged_seeds``) is paired with the
+    reference on the seeds it trained with; its interval's ``n_seeds`` says on how many."""
     variants = results["variants"]
     ref = variants[reference][split]["per_seed_scene"]
     others = [v for v in variants if v != reference]
     k = comparisons or len(others)
-    return {v: stats.paired_interval(variants[v][split]["per_seed_scene"], ref, comparisons=k)
-            for v in others}
+    out = {}
+    for v in others:
+        table = variants[v][split]["per_seed_scene"]
+        out[v] = stats.paired_interval(table, {seed: ref[seed] for seed in table}, comparisons=k)
+    return out
+
+
+def with_shape(changes: Mapping, shape: str = DEFAULT_SHAPE) -> dict:
+    """A variant's changes trained with the batch shape ``shape`` (:data:`SHAPES`); the
+    variant's own batch and clip length (the single-frame network's) take precedence."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; choose one of {list(SHAPES)}")
+    return {**SHAPES[shape], **changes}
 
 
 def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
-                 steps: int | None = None) -> str:
+                 steps: int | None = None, shape: str = DEFAULT_SHAPE) -> str:
     """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
-    benchmark at the profile's steps, ``..._<benchmark>`` on another benchmark and
-    ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``)."""
+    benchmark at the profile's steps and batch shape, ``..._<benchmark>`` on another
+    benchmark, ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``)
+    and ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`)."""
     tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
     if steps is not None and steps != get_profile(profile).steps:
         tail += f"_{steps}steps"
+    if shape != DEFAULT_SHAPE:
+        changes = SHAPES[shape]
+        tail += f"_{changes['batch']}x{changes['clip_len']}"
     return f"grounding_study_{profile}{tail}.json"
 
 

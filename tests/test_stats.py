@@ -82,6 +82,22 @@ def test_gap_table_pairs_every_variant_with_the_twin():
     assert gaps["y"]["high"] == pytest.approx(-0.1)
 
 
+def test_a_variant_with_a_diverged_seed_is_paired_on_the_seeds_it_trained_with():
+    def table(seeds, offset):
+        return {s: {c: 20 + offset + i + int(s) for i, c in enumerate("abc")} for s in seeds}
+    results = {"variants": {study.TWIN: {"test": {"per_seed_scene": table("012", 0.0)}},
+                            "x": {"test": {"per_seed_scene": table("02", 0.5)}}}}
+    gap = study.gap_table(results)["x"]
+    assert gap["mean"] == pytest.approx(0.5) and gap["n_seeds"] == 2
+
+
+def test_a_run_worse_than_its_input_on_val_has_diverged_whatever_its_test_score():
+    def rows(psnr, psnr_input):
+        return [{"psnr": psnr, "psnr_input": psnr_input}] * 3
+    assert study.diverged({"val": rows(4.9, 24.0), "test": rows(30.0, 24.0)})
+    assert not study.diverged({"val": rows(24.5, 24.0), "test": rows(4.9, 24.0)})
+
+
 def test_per_scene_and_per_task_average_the_clips():
     rows = [{"scene": "a", "task": "noise", "psnr": 20.0}, {"scene": "a", "task": "blur",
             "psnr": 22.0}, {"scene": "b", "task": "noise", "psnr": 30.0}]
@@ -149,6 +165,21 @@ def _check_val_choices(script, args, write):
     assert out["reference_psnr"]["mean"] == pytest.approx(25.55)
     assert out["choices"][labels[0]]["prompt"]["0"]["r2"] == 0.5
     assert set(out["reference_prompt"]) == {"0", "1"}
+
+
+def test_batch_shapes_keep_the_frames_per_step_and_the_variants_own_shape():
+    from ronin_lite.config import get_profile
+
+    tiny = get_profile("tiny")
+    for label in study.SHAPES:
+        cfg = study.study_config(study.with_shape(study.VARIANTS[study.TWIN], label), 0, 4e-3)
+        assert cfg.batch * cfg.clip_len == tiny.batch * tiny.clip_len
+    single = study.with_shape(study.VARIANTS["single frame (no history)"], "6 clips x 2 frames")
+    assert (single["batch"], single["clip_len"]) == (12, 1)
+    assert study.with_shape({}, study.DEFAULT_SHAPE) == {}
+    with pytest.raises(ValueError, match="unknown shape"):
+        study.with_shape({}, "3 x 4")
+    assert study.results_name("tiny", shape="6 clips x 2 frames") == "grounding_study_tiny_6x2.json"
 
 
 def test_results_names_say_the_benchmark_and_a_budget_other_than_the_profiles():
