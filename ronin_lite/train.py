@@ -170,8 +170,9 @@ class TrainConfig:
                                                      "last2 | all | all+latent (default: last2, "
                                                      "the paper's)"))
     condition: str = field(default="mask", **_opt("how the prompt enters: mask (RONIN's soft "
-                                                  "masks) | film (scale and shift; a course "
-                                                  "variant)"))
+                                                  "masks, 2 sigmoid, identity at init) | "
+                                                  "sigmoid (the paper's plain sigmoid) | film "
+                                                  "(scale and shift; a course variant)"))
     prompt_source: str = field(default="generated", **_opt(
         "generated (RONIN: the network predicts its prompt) | describer (non-blind: the prompt "
         "IS the embedding of the describer's description, in training and at test; with "

@@ -319,3 +319,17 @@ def test_condition_is_validated_and_round_trips_through_the_config():
     old = cfg.to_dict()
     del old["condition"]  # a config written before FiLM existed loads as the paper's masks
     assert RoninConfig.from_dict(old).condition == "mask"
+
+
+def test_the_papers_plain_sigmoid_masks_start_near_one_half_not_at_the_identity():
+    model = make(condition="sigmoid", inject="last2")
+    prompt = torch.randn(2, D, generator=torch.Generator().manual_seed(0))
+    masks = model.injection(prompt)
+    assert set(masks) == {"decoder2", "decoder1"}
+    for mask in masks.values():
+        assert mask.shape[0] == 2 and mask.shape[2:] == (1, 1)
+        assert 0 < mask.min() and mask.max() < 1  # a gain in (0, 1): it can only damp
+        assert (mask.mean() - 0.5).abs() < 0.1  # default init: near sigmoid(0), not 1
+    x = frames(1, 3, 32, 32)
+    restored, _ = model.backbone(x)
+    assert not torch.allclose(model(x).restored, restored)  # a fresh model is not its backbone

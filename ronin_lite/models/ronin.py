@@ -49,6 +49,7 @@ from .prompts import (
     EncoderLatentCrossAttention,
     FiLMInjection,
     InjectMode,
+    PlainSigmoidInjection,
     PromptGenerator,
     SoftMaskInjection,
 )
@@ -165,7 +166,8 @@ class RoninLite(nn.Module):
         channels = dict(zip(self.backbone.decoder_stage_names,
                             self.backbone.decoder_stage_channels), latent=latent)
         stages = {s: channels[s] for s in INJECT_STAGES[self.config.inject]}  # name -> C_s
-        kind = FiLMInjection if self.config.condition == "film" else SoftMaskInjection
+        kind = {"mask": SoftMaskInjection, "sigmoid": PlainSigmoidInjection,
+                "film": FiLMInjection}[self.config.condition]
         self.injection = kind(self.config.prompt_dim, stages) if stages else None
         if self.config.prompt:
             d = self.config.prompt_dim
