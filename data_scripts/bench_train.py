@@ -2,19 +2,27 @@
 
     python data_scripts/bench_train.py --profile full --steps 200 --device cuda   # a GPU check
     python data_scripts/bench_train.py --profile tiny --steps 40                  # on a CPU
+    python data_scripts/bench_train.py --profile tiny --steps 300 --threads 2 \
+        --set scenes=bundled batch=6 clip_len=2 \
+        --grounding-root data/grounding-study/statistics \
+        --out results/bench_train_tiny_cpu.json    # the tiny budget of the study's recipe
 
 The grounding cache for the run's training clips must exist (ground once on any machine with
 `python -m ronin_lite.train ... --ground`, or pass --ground here). Prints a JSON summary: steps,
 wall time, seconds per step after a 20-step warm-up, peak GPU memory (CUDA), the first and last
-logged losses. The run folder is a temporary one unless --run-dir is given.
+logged losses. The run folder is a temporary one unless --run-dir is given. ``--set KEY=VALUE``
+changes any ``TrainConfig`` field (values read as JSON where they parse, else as text);
+``--out`` also writes the summary, with the command and the machine, to a JSON file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -31,12 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--run-dir", default=None)
     p.add_argument("--num-workers", type=int, default=0)
     p.add_argument("--ground", action="store_true", help="ground missing clips first")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="TrainConfig fields to change, e.g. batch=6 clip_len=2 scenes=bundled")
+    p.add_argument("--out", default=None, help="also write the summary to this JSON file")
     args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    changes = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            p.error(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key] = value
 
     run_dir = args.run_dir or tempfile.mkdtemp(prefix="bench_train_")
     cfg = TrainConfig(profile=args.profile, steps=args.steps, device=args.device,
                       grounding_root=args.grounding_root, run_dir=run_dir, log_every=10,
-                      ckpt_every=args.steps, num_workers=args.num_workers)
+                      ckpt_every=args.steps, num_workers=args.num_workers, **changes)
     cuda = torch.cuda.is_available() and (args.device or "cuda").startswith("cuda")
     if cuda:
         print(torch.__version__, torch.cuda.get_device_name(0), flush=True)
@@ -51,8 +74,20 @@ def main(argv: list[str] | None = None) -> int:
         if len(late) >= 2 else None,
         "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
         "first": result.log[0], "last": result.log[-1],
+        "changes": changes, "threads": torch.get_num_threads(),
     }
     print(json.dumps(summary, indent=1))
+    if args.out:
+        from ronin_lite.io import write_json_atomic
+
+        summary["command"] = "python data_scripts/bench_train.py " + " ".join(
+            sys.argv[1:] if argv is None else argv)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_roofline import machine  # the same description as the speed benchmarks
+
+        summary["machine"] = machine(torch.device("cuda" if cuda else "cpu"),
+                                     torch.get_num_threads())
+        write_json_atomic(args.out, summary)
     return 0
 
 

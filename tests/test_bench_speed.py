@@ -36,10 +36,31 @@ def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
     assert bench.main(["--checkpoint", str(tmp_path / "net"), "--threads", "1", "--sizes",
                        "40x72", "--whole", "40x72", "--frames", "2", "--tile", "32",
                        "--overlap", "8", "--agreement-size", "40x72", "--agreement-frames", "2",
-                       "--out", str(out)]) == 0
+                       "--agreement-tiles", "32", "48", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["memory"]) == {"40x72 tile 32", "40x72 tile 0"}
     for run in result["memory"].values():
         assert run["frames"] == 2 and run["peak_rss_mb"] > 0
     assert len(result["agreement"]["psnr_db"]) == 2 and result["tile"] == 32
+    by_tile = result["agreement"]["psnr_db_by_tile"]
+    assert by_tile["32"] == result["agreement"]["psnr_db"] and len(by_tile["48"]) == 2
     assert "tiled vs whole" in capsys.readouterr().out
+
+
+def test_bench_train_changes_config_fields_and_writes_its_summary(tmp_path):
+    import pytest
+
+    out = tmp_path / "train.json"
+    bench = load_script("bench_train")
+    assert bench.main(["--profile", "tiny", "--steps", "2", "--threads", "1",
+                       "--run-dir", str(tmp_path / "run"), "--out", str(out), "--set",
+                       "prompt=false", "inject=none", "lambda_prompt=0", "batch=1",
+                       "clip_len=2", "crop=32"]) == 0
+    result = json.loads(out.read_text())
+    assert result["steps"] == 2 and result["threads"] == 1
+    assert result["changes"] == {"prompt": False, "inject": "none", "lambda_prompt": 0,
+                                 "batch": 1, "clip_len": 2, "crop": 32}
+    assert result["command"].startswith("python data_scripts/bench_train.py --profile tiny")
+    assert result["machine"]["threads"] == 1
+    with pytest.raises(SystemExit):
+        bench.main(["--steps", "1", "--set", "batch"])
