@@ -9,7 +9,9 @@ For a checkpoint (default: the shipped ``small-3d-lite``) on the CPU:
   (whole frames) for contrast;
 * **agreement**: the PSNR of the tiled restoration against the whole-frame restoration of the
   same frames, at ``--agreement-size`` (a size that fits both ways), frame by frame - how much
-  tiling changes the result (the network's channel attention and prompt pool over each tile).
+  tiling changes the result (the network's channel attention and prompt pool over each tile),
+  at the tile size measured and at every size of ``--agreement-tiles`` (how the agreement
+  grows with the tile: the differences are global statistics, not seams).
 
 Writes a JSON file with the command and the machine::
 
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--overlap", default="default", help="tile overlap (default: the package's)")
     p.add_argument("--agreement-size", default="720x1280")
     p.add_argument("--agreement-frames", type=int, default=3)
+    p.add_argument("--agreement-tiles", nargs="*", type=int, default=[],
+                   help="also measure the agreement at these tile sizes (same overlap)")
     p.add_argument("--out", default=None, help="JSON results file")
     args = p.parse_args(argv)
     results: dict = {"checkpoint": args.checkpoint, "threads": args.threads,
@@ -137,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
     results["agreement"] = {"size": args.agreement_size, "psnr_db": scores}
     print(f"tiled vs whole at {args.agreement_size}: PSNR {', '.join(f'{s:.1f}' for s in scores)}"
           f" dB over {len(scores)} frames ({time.perf_counter() - tick:.0f} s)", flush=True)
+    by_tile = {}
+    for other in args.agreement_tiles:
+        by_tile[str(other)] = scores if other == tile else agreement(
+            args.checkpoint, h, w, args.agreement_frames, other, overlap)
+        print(f"  tiles of {other}: PSNR {', '.join(f'{s:.1f}' for s in by_tile[str(other)])} dB",
+              flush=True)
+    if by_tile:
+        results["agreement"]["psnr_db_by_tile"] = by_tile
     if args.out:
         from ronin_lite.io import write_json_atomic
 
