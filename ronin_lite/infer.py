@@ -10,7 +10,7 @@ state of the previous frames (Turtle's history: at most ``tau`` frames), encoded
 before the next one is read. Nothing grows with the video's length: a 500-frame video needs
 the memory of a 50-frame one (``data_scripts/bench_infer.py`` measures it).
 
-**Large frames, bounded memory.** Frames larger than ``tile`` (default 256) pixels on a side are
+**Large frames, bounded memory.** Frames larger than ``tile`` (default 384) pixels on a side are
 restored as overlapping tiles, each tile a stream with its own history, blended across the
 overlap; the tiles' histories wait in a temporary folder between frames when together they
 would exceed 256 MB (:mod:`ronin_lite.tiling`). Peak memory then no longer grows with the frame's

@@ -39,9 +39,11 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-#: default tile side (pixels) and overlap: the ``small`` network restores a 256 x 256 tile in
-#: about 150 MB of activations (the whole 480p process peaks near 0.7 GB: bench_tiling.py)
-DEFAULT_TILE = 256
+#: default tile side (pixels) and overlap. A larger tile agrees better with the whole frame
+#: (its channel attention and prompt pool over more of it; overlap barely matters) and needs
+#: more memory; 384 keeps 2160p within 1.5 GiB on the CPU (data_scripts/bench_tiling.py
+#: measures both: results/bench_tiling_cpu.json)
+DEFAULT_TILE = 384
 DEFAULT_OVERLAP = 32
 #: ``spill="auto"`` keeps tile states on disk when all of them together would exceed this
 DEFAULT_STATE_BUDGET_MB = 256.0
