@@ -624,9 +624,81 @@ assert config.get_profile("tiny").lr == chosen  # and it is the tiny profile's d
 sweep.round(2)
 
 # %% [markdown]
+# The shape of a batch is a choice too. A `tiny` step trains on 12 frames: 4 clips of 3 frames
+# (the profile's), or 6 clips of 2 (more distinct crops, one step of history each), or 2 clips
+# of 6 (longer histories, fewer crops); each costs about the same. Swept like the learning
+# rate (the twin, seed 0, val), then the best one checked on all three seeds, paired seed by
+# seed and scene by scene with the profile's shape, on val again:
+
+# %%
+def interval_text(g: dict) -> str:
+    return f"{g['mean']:+.2f} [{g['low']:+.2f}, {g['high']:+.2f}]"
+
+
+gs62 = load_result(study.results_name(shape="6 clips x 2 frames"))
+shapes = pd.Series({label: e["val_psnr"] for label, e in gs["shape_sweep"].items()},
+                   name="val PSNR, seed 0 (dB)")
+best_shape = shapes.idxmax()
+twin_val = gs["variants"][study.TWIN]["val"]["per_seed_scene"]  # the profile's shape
+shape_gap = stats.paired_interval(gs62["variants"][study.TWIN]["val"]["per_seed_scene"], twin_val)
+print(f"chosen on val (seed 0): {best_shape}; paired over {shape_gap['n_scenes']} val scenes x "
+      f"{shape_gap['n_seeds']} seeds: {stats.format_interval(shape_gap)}")
+seed_spread = np.ptp([np.mean(list(v.values())) for v in twin_val.values()])
+print(f"the twin's val PSNR across seeds (profile's shape): spread {seed_spread:.2f} dB")
+assert best_shape == "6 clips x 2 frames" == gs62["meta"]["shape"]
+assert shape_gap["low"] > 0  # better on val on all three seeds together, not only seed 0
+assert 0.15 < shape_gap["mean"] < 0.35 and seed_spread > 0.5  # "a quarter", "most of a dB"
+shapes.round(2).to_frame()
+
+# %% [markdown]
+# More distinct crops per step beat longer clips at this budget, by about a quarter of a dB on
+# val over three seeds - more than seed 0 alone suggested would be safe to trust, since the
+# twin's val score moves by most of a dB from one seed to another. With that shape, the twin
+# and RONIN-lite were trained again (3 seeds each) and scored on test once. Does the `tiny`
+# recipe now restore the +2 dB over the degraded input that a course run should reach?
+
+# %%
+def over_input(entry: dict) -> dict:
+    """Restored minus degraded PSNR, per seed and test scene, with its interval."""
+    inp = entry["input_psnr_by_scene"]
+    table, _, _ = stats.scene_seed_table({s: {c: x - inp[c] for c, x in sc.items()}
+                                          for s, sc in entry["per_seed_scene"].items()})
+    return stats.scene_seed_interval(table)
+
+
+recipe = {shape: {label: over_input(g["variants"][label]["test"])
+                  for label in (study.TWIN, "RONIN-lite (masks)")}
+          for shape, g in ((study.DEFAULT_SHAPE, gs), ("6 clips x 2 frames", gs62))}
+print("over the degraded input on test (dB, 95 %, 7 scenes x 3 seeds):")
+ronin62 = recipe["6 clips x 2 frames"]["RONIN-lite (masks)"]
+assert 1.6 < ronin62["mean"] < 2.0 < ronin62["high"]  # "closer, not there"
+assert ronin62["mean"] > recipe[study.DEFAULT_SHAPE]["RONIN-lite (masks)"]["mean"] + 0.15
+assert config.get_profile("tiny").batch == 4  # the profile has not switched yet (below)
+assert gs62["variants"]["single frame (no history)"]["test"]["gap_vs_twin"]["low"] > 0
+budget = load_result("bench_train_tiny_cpu.json")  # 300 steps of this recipe, 2 threads
+print(f"{budget['steps']} steps with {budget['changes']['batch']} clips x "
+      f"{budget['changes']['clip_len']} frames: {budget['wall_s']:.0f} s on "
+      f"{budget['threads']} threads ({budget['machine']['cpu']}); `{budget['command']}`")
+assert budget["changes"]["batch"] == 6 and budget["wall_s"] < 120  # "within the budget"
+pd.DataFrame({shape: {label: interval_text(r) for label, r in rows_.items()}
+              for shape, rows_ in recipe.items()})
+
+# %% [markdown]
+# Closer, not there: RONIN-lite restores about +1.8 dB with the new shape, a fifth of a dB
+# more than with the profile's, and the interval reaches +2 dB but its mean does not. The run
+# fits the budget with room to spare (300 steps in about a minute and a half on 2 cores of the
+# course machine), so the next lever is more steps within the two minutes. The
+# `tiny` profile still trains 4 clips x 3 frames: every notebook's committed runs and the
+# tolerances nbval checks them with were made with it, so switching is a change of its own
+# (re-running them all), listed as the next step. The single-frame network (12 one-frame clips)
+# restores more than either - distinct crops are what these short runs are short of.
+
+# %% [markdown]
 # The prompt path has choices of its own, made on the same val scenes with RONIN-lite's default
 # design (the paper's masks), 3 seeds each, paired seed by seed with the defaults (λ2 = 1,
-# centred targets): the paper's λ2 = 0.01, λ2 = 0.1, and raw, uncentred targets. Beside the
+# centred targets, masks `2·sigmoid` starting at the identity): the paper's λ2 = 0.01,
+# λ2 = 0.1, raw, uncentred targets, and the paper's plain `sigmoid` masks with PyTorch's
+# default initialisation (notebook 07 explains the difference). Beside the
 # PSNR, how well the prompt approximates the text on the val frames: $R^2$ of the predicted
 # embeddings against the statistics describer's (1: the text itself; 0: no better than the
 # mean embedding; below 0: worse than it) - the other half of what λ2 trades.
@@ -658,6 +730,10 @@ assert tenth["gap_vs_reference"]["low"] > 0 and tenth["gap_vs_reference"]["mean"
 assert min(e["r2"] for e in tenth["prompt"].values()) < 0 < max(e["r2"] for e in
                                                                 tenth["prompt"].values())
 assert raw["gap_vs_reference"]["high"] < 0
+plain = ch["plain sigmoid masks (the paper's)"]
+assert abs(plain["gap_vs_reference"]["mean"]) < 0.05  # "a tie"
+assert plain["gap_vs_reference"]["low"] < -0.2 and plain["gap_vs_reference"]["high"] > 0.2
+assert min(e["r2"] for e in plain["prompt"].values()) > 0.2  # grounded as well
 assert min(ref_r2) > 0.2 and study.grounded_choice(vc) == study.CHOICE_REFERENCE
 from ronin_lite.train import TrainConfig
 
@@ -677,6 +753,14 @@ pd.DataFrame(rows_vc).T
 # approximates language is not RONIN's. We wrote it after seeing these numbers, so read it as
 # a stated preference, not a blind choice: the defaults stay $\lambda_2 = 1$ with centred
 # targets, and `--lambda-prompt 0.1` is the restoration-first setting.
+#
+# **The mask initialisation is a tie.** The paper's plain sigmoid restores the val scenes
+# exactly as well as our `2·sigmoid` (the means differ by less than a thousandth of a dB; the
+# interval spans a few tenths either way) and its prompt is as grounded. The rule, applied as
+# written, keeps the defaults by that thousandth, which is no evidence; they stay for the
+# design reason instead: at the identity, a fresh RONIN-lite computes exactly what its
+# backbone does (notebook 07 checks it), so a run starts from the twin. Either is a sound
+# choice at this scale; `--condition sigmoid` trains the paper's.
 
 # %% [markdown]
 # ### Oracle and predicted prompts against the twin, on test
@@ -937,32 +1021,31 @@ assert gstv["meta"]["chosen_lr"] == 0.004 and gstv["meta"]["sweep_choice"] == 0.
 # %% [markdown]
 # ### Four times the budget: `3d-lite`, 1,200 steps
 #
-# Does the predicted prompt catch up when the network trains longer? The twin and RONIN-lite
-# (FiLM) trained for 1,200 steps at the same learning rate (4e-3: the 300-step val choice, not
-# swept again), the seeds the CPU time allowed. (The oracle at this budget has one seed so
-# far and is not in the file: the study reports a variant only with every seed.)
+# Does the predicted prompt catch up when the network trains longer? The twin, RONIN-lite
+# (FiLM) and the oracle (FiLM) trained for 1,200 steps at the same learning rate (4e-3: the
+# 300-step val choice, not swept again), three seeds each, with two controls that the next
+# subsection reads.
 
 # %%
 gs12 = load_result("grounding_study_tiny_1200steps.json")
 print(gs12["meta"]["command"])
 v12 = gs12["variants"]
-labels12 = [label for label in labels4 if label in v12]
+labels12 = [study.TWIN] + [label for label in v12 if label != study.TWIN]
 gap12 = {label: v12[label]["test"]["gap_vs_twin"] for label in labels12[1:]}
 seeds12 = gs12["meta"]["seeds"]
-# the same seeds at 300 steps, paired the same way, for the comparison
+# the same seeds at 300 steps, paired the same way, for the variants run at both budgets
 gap300 = {label: stats.paired_interval(
     {s: variants[label]["test"]["per_seed_scene"][s] for s in map(str, seeds12)},
     {s: variants[study.TWIN]["test"]["per_seed_scene"][s] for s in map(str, seeds12)},
-    comparisons=len(labels12) - 1) for label in labels12[1:]}
+    comparisons=len(labels12) - 1) for label in labels12[1:] if label in variants}
 budget12 = pd.DataFrame({
     "twin over input, 300 steps": [np.mean([np.mean(list(variants[study.TWIN]["test"][
         "per_seed_scene"][str(s)].values())) for s in seeds12]) - np.mean(list(input_test.values()))],
     "twin over input, 1200 steps": [v12[study.TWIN]["test"]["psnr"]["mean"]
                                     - np.mean(list(input_test.values()))]}, index=["(dB)"])
-rows12 = {label: {"gap, 300 steps": f"{gap300[label]['mean']:+.2f} [{gap300[label]['low']:+.2f}, "
-                                    f"{gap300[label]['high']:+.2f}]",
-                  "gap, 1200 steps": f"{gap12[label]['mean']:+.2f} [{gap12[label]['low']:+.2f}, "
-                                     f"{gap12[label]['high']:+.2f}]"}
+rows12 = {label: {"gap, 300 steps": interval_text(gap300[label]) if label in gap300
+                  else "(not run)", "gap, 1200 steps": interval_text(gap12[label]),
+                  "seeds": f"{gap12[label]['n_seeds']} of {len(seeds12)}"}
           for label in labels12[1:]}
 print(f"seeds {seeds12}; {gap12[labels12[1]]['n_scenes']} test scenes; gaps over the twin, "
       f"joint 95 % over {len(labels12) - 1} comparisons")
@@ -981,20 +1064,78 @@ assert budget12.iloc[0, 1] > budget12.iloc[0, 0] + 1.0  # the twin restores far 
 assert gap12["RONIN-lite (FiLM)"]["low"] > 0.3  # the predicted prompt: +0.3 dB, interval > 0
 assert gap12["RONIN-lite (FiLM)"]["low"] > gap300["RONIN-lite (FiLM)"]["high"]  # "turns"
 assert over12["blur"] > 1.0 and over12["blur"] > over12["noise"] + 0.5  # "mostly on blur"
-assert len(seeds12) == 2
+assert len(seeds12) == 3
 
 # %% [markdown]
 # At four times the budget the twin restores far more, and the picture turns: RONIN-lite's own
-# prompt now gains almost a dB over the twin, an interval above +0.3 dB - the size the
-# grounding study set out to find - on both seeds, and mostly on **blur**, the degradation the
-# twin has barely started to undo. Two cautions before reading this as "the prompt pays once
-# the network has trained long enough". Two seeds and 7 scenes are few units, and the oracle
-# and the masks design are not yet measured at this budget. And the predicted prompt is
-# computed from the network's own pooled latent features, so FiLM with it is also a global
-# feature modulation (much like a squeeze-and-excitation path), which a network can use whether
-# or not the prompt is grounded in language. The run that separates
-# the two - the same network with $\lambda_2 = 0$ at 1,200 steps - is the next one to make
-# (exercise 5), with more seeds.
+# prompt now gains about eight tenths of a dB over the twin, an interval above +0.3 dB - the
+# size the grounding study set out to find - and mostly on **blur**, the degradation the twin
+# has barely started to undo. The oracle, given the true description, gains about as much
+# (its interval is wider: one of its seeds gained far less). Before reading this as "the prompt
+# pays once the network has trained long enough", ask *how* it pays.
+
+# %% [markdown]
+# ### What carries the gain? Two controls at 1,200 steps
+#
+# RONIN-lite's language reaches the restoration by two roads. **In training**, the prompt loss
+# asks the latent features to predict the embedding of the frame's description: an auxiliary
+# task that can shape the encoder whether or not the prompt is then used. **At inference**,
+# FiLM feeds the predicted prompt to the latent and every decoder stage: a global modulation
+# computed from the network's own pooled features (much like a squeeze-and-excitation path),
+# which a network could use even if the prompt meant nothing. Each control closes one road:
+#
+# - **prompt loss only (not injected)**: the generator is trained by the prompt loss, but the
+#   prompt never touches the features (`inject="none"`);
+# - **FiLM, no language ($\lambda_2 = 0$)**: the same FiLM path, with no prompt loss - the
+#   prompt is whatever helps the L1 loss.
+#
+# A run whose val PSNR ends below its degraded input's has diverged (`study.diverged`, decided
+# on val): it is shown, and left out of the intervals, which then say on how many seeds they
+# rest.
+
+# %%
+controls12 = ["RONIN-lite (FiLM)", "prompt loss only (not injected)",
+              "FiLM, no language (lambda_2 = 0)"]
+seed_rows = {}
+for label in [study.TWIN, *controls12]:
+    e = v12[label]
+    row = {f"seed {s}": np.mean(list(t.values())) for s, t in e["test"]["per_seed_scene"].items()}
+    row.update({f"seed {s} (diverged)": d["test"] for s, d in e["diverged_seeds"].items()})
+    seed_rows[label] = row
+seed_table = pd.DataFrame(seed_rows).T
+seed_table["vs twin [joint 95 %]"] = ["(reference)"] + [interval_text(gap12[lb])
+                                                        for lb in controls12]
+seed_table["seeds in the interval"] = [len(seeds12)] + [gap12[lb]["n_seeds"] for lb in controls12]
+over_twin12 = (task12.drop("degraded input") - task12.loc[study.TWIN]).loc[controls12]
+print("test PSNR per seed (dB); gaps paired by seed and scene, joint over "
+      f"{gap12[controls12[0]]['comparisons']} comparisons")
+print("over the twin, per task (dB):")
+print(over_twin12.round(2).to_string())
+aux, nolang = gap12["prompt loss only (not injected)"], gap12["FiLM, no language (lambda_2 = 0)"]
+ronin12 = gap12["RONIN-lite (FiLM)"]
+# the sentences below, checked
+assert list(v12["FiLM, no language (lambda_2 = 0)"]["diverged_seeds"]) == ["1"]
+assert v12["FiLM, no language (lambda_2 = 0)"]["diverged_seeds"]["1"]["val"] < 10  # "near 5 dB"
+assert nolang["low"] < 0 < nolang["high"] and abs(nolang["mean"]) < 0.1  # "nothing"
+assert aux["low"] > 0.2 and 0.4 < aux["mean"] / ronin12["mean"] < 0.8  # "about 60 %"
+assert over_twin12.loc["prompt loss only (not injected)", "blur"] > 1.0  # "on blur too"
+assert over_twin12.loc["RONIN-lite (FiLM)", "blur"] > \
+    over_twin12.loc["prompt loss only (not injected)", "blur"] + 0.3
+assert abs(gap12["oracle prompt, FiLM"]["mean"] - ronin12["mean"]) < 0.3  # "about as much"
+seed_table.round(2)
+
+# %% [markdown]
+# The two roads are not equal. **Without language, the FiLM path gives nothing**: on the two
+# seeds that trained, the network with $\lambda_2 = 0$ is on average within a few hundredths
+# of a dB of the twin (its interval spans 0), and on the third it diverged, ending near 5 dB
+# (the val-chosen rate, 4e-3, is not safe for an unanchored modulation; the grounded prompt,
+# pulled towards centred text embeddings, stays bounded). **The prompt loss alone gives most of it**: never injected, it
+# still lifts the network by about half a dB, about 60 % of RONIN-lite's gain, and on the same
+# degradation, blur - learning to say what is wrong with a frame shapes the features that undo
+# it. **Feeding the grounded prompt back adds the rest**, again on blur. At this budget, then,
+# RONIN-lite's gain over its twin is the language's, through both roads, and not a side
+# effect of a global modulation path. Three seeds and 7 scenes; the masks design was not run at
+# this budget.
 
 # %% [markdown]
 # ### The regime map
@@ -1018,13 +1159,15 @@ rows_map += [(f"3d-lite, 1200 steps ({len(seeds12)} seed{'s' * (len(seeds12) > 1
 fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows_map) + 1.2))
 for i, (regime, label, g) in enumerate(rows_map):
     ax.errorbar(g["mean"], i, xerr=[[g["mean"] - g["low"]], [g["high"] - g["mean"]]], fmt="o",
-                capsize=3, color="tab:orange" if "oracle" in label else "tab:blue")
+                capsize=3, color="tab:orange" if "oracle" in label else
+                "tab:blue" if "RONIN" in label else "tab:grey")
 ax.axvline(0, color="k", lw=0.8)
 ax.axvline(0.3, color="grey", ls=":", lw=0.8)  # the +0.3 dB a predicted prompt should reach
 ax.set_yticks(range(len(rows_map)), [f"{r}: {lb}" for r, lb, _ in rows_map], fontsize=8)
 ax.invert_yaxis()
 ax.set(xlabel="PSNR gap over the no-prompt twin (dB, joint 95 % over scenes x seeds)",
-       title="the regime map (tiny): orange, a true description; blue, the predicted prompt")
+       title="the regime map (tiny): orange, a true description; blue, the predicted prompt;\n"
+             "grey, the controls")
 fig.tight_layout()
 best_predicted = max((g["low"], r, lb) for r, lb, g in rows_map if "RONIN" in lb)
 print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB",
@@ -1060,11 +1203,13 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
 #   of a dB, the predicted prompt's within a tenth of 0. Its val-chosen learning rate made
 #   RONIN-lite diverge, so it was compared at 4e-3, as recorded.
 # - **At four times the budget the picture turns**: the twin restores much more, and
-#   RONIN-lite's own prompt (FiLM) gains almost a dB over the twin, an interval above +0.3 dB on
-#   2 seeds x 7 scenes - mostly on blur. Whether the gain comes from the grounding or from the
-#   FiLM path fed by the network's own pooled features is the next experiment ($\lambda_2 = 0$
-#   at 1,200 steps, exercise 5). That is the regime this study was looking for; it is a lead,
-#   not yet a finding.
+#   RONIN-lite's own prompt (FiLM) gains about 0.8 dB over the twin, an interval above +0.3 dB
+#   on 3 seeds x 7 scenes, mostly on blur - as much as the oracle's description gives.
+# - **And the gain is the language's.** The same FiLM path without the prompt loss gains
+#   nothing (and diverged on one seed of three); the prompt loss alone, its prompt never
+#   injected, gives about 60 % of the gain, on blur too; feeding the grounded prompt back gives
+#   the rest. This is the regime the study was looking for, at `tiny` scale, one benchmark and
+#   one design (FiLM): a finding for this course's network, not yet for RONIN's.
 #
 # `data_scripts/run_grounding_study.py --benchmark --steps --profile` runs any of these
 # regimes (exercise 5).
@@ -1108,10 +1253,9 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #    compare them paired.
 # 4. Bootstrap the clip-level RONIN-lite - twin difference of section 3 (resample clips with
 #    replacement 2,000 times) and compare the 95 % interval with mean ± 2 SEM.
-# 5. At 1,200 steps RONIN-lite's predicted prompt (FiLM) beat the twin by more than the oracle
-#    did (section 9). Is that the grounding, or the FiLM path fed by the network's own pooled
-#    features? Train the same network with $\lambda_2 = 0$ (a prompt path with no language)
-#    for 1,200 steps and score it on the same test clips.
+# 5. At 1,200 steps, on which degradation does the prompt loss alone (the control that never
+#    injects the prompt) gain over the twin, and is it the same one on which RONIN-lite gains?
+#    Use the per-task table of section 9 and the control's per-seed task scores.
 #
 # <details><summary>Solutions</summary>
 #
@@ -1130,15 +1274,12 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # boot = [rng.choice(pairs["diff"], len(pairs)).mean() for _ in range(2000)]
 # print(np.percentile(boot, [2.5, 97.5]), pairs["diff"].mean() + np.array([-2, 2]) *
 #       pairs["diff"].std(ddof=1) / np.sqrt(len(pairs)))
-# # 5. (shell, about 15 minutes per seed on one core) the study's configuration with no prompt
-# #    loss, then scored like the study's runs:
-# #    python -m ronin_lite.train --profile tiny --scenes bundled --steps 1200 --lr 4e-3 \
-# #        --warmup 25 --decay all --condition film --inject all+latent --lambda-prompt 0 \
-# #        --run-dir runs/film-no-language
-# #    then: model = train(TrainConfig(... the same fields ...)).model (it loads the finished
-# #    run), study.score(model, study.eval_clips("test")), and compare per scene with the
-# #    twin's scores in runs/grounding-study/...steps=1200/seed0/scores.json. If it matches
-# #    RONIN-lite's +0.9 dB, the gain is the FiLM path, not the language.
+# # 5. the per-task gains over the twin at 1,200 steps, mean over the seeds each trained with
+# over_twin = task12.drop("degraded input") - task12.loc[study.TWIN]
+# over_twin.loc[["RONIN-lite (FiLM)", "prompt loss only (not injected)"]].round(2)
+# # both gain most on blur, the prompt loss alone about two thirds of what RONIN-lite gains there:
+# # learning to name the degradation shapes the features that undo blur, and feeding the
+# # grounded prompt back adds the rest
 # ```
 #
 # </details>
