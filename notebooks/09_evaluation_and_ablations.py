@@ -652,8 +652,8 @@ shapes.round(2).to_frame()
 
 # %% [markdown]
 # More distinct crops per step beat longer clips at this budget, by about a quarter of a dB on
-# val over three seeds - more than seed 0 alone suggested would be safe to trust, since the
-# twin's val score moves by most of a dB from one seed to another. With that shape, the twin
+# val over three seeds - less than seed 0 alone showed (the table), and seed 0 alone could not
+# have settled it: the twin's val score moves by most of a dB from one seed to another. With that shape, the twin
 # and RONIN-lite were trained again (3 seeds each) and scored on test once. Does the `tiny`
 # recipe now restore the +2 dB over the degraded input that a course run should reach?
 
