@@ -1128,8 +1128,9 @@ seed_table.round(2)
 # The two roads are not equal. **Without language, the FiLM path gives nothing**: on the two
 # seeds that trained, the network with $\lambda_2 = 0$ is on average within a few hundredths
 # of a dB of the twin (its interval spans 0), and on the third it diverged, ending near 5 dB
-# (the val-chosen rate, 4e-3, is not safe for an unanchored modulation; the grounded prompt,
-# pulled towards centred text embeddings, stays bounded). **The prompt loss alone gives most of it**: never injected, it
+# (the val-chosen rate, 4e-3, is not safe for this unanchored modulation; with the prompt loss
+# the prompt is pulled towards centred text embeddings, a likely reason RONIN-lite's runs stay
+# bounded, not measured here). **The prompt loss alone gives most of it**: never injected, it
 # still lifts the network by about half a dB, about 60 % of RONIN-lite's gain, and on the same
 # degradation, blur - learning to say what is wrong with a frame shapes the features that undo
 # it. **Feeding the grounded prompt back adds the rest**, again on blur. At this budget, then,
