@@ -66,7 +66,8 @@ def study_table(gs: dict) -> str:
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()])
                 for k in [*dict(TASKS), *others]}
         gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | "
+                     f"{t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |" + pooled(task))
     c = gs.get("classical")
     if c:
@@ -102,7 +103,8 @@ def _composite_table(gs: dict, inp: float, counts: dict) -> str:
         t = e["test"]
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k in counts}
         gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | "
+                     f"{t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(holding(task)) + " |")
     twin = v[gs["meta"]["reference"]]["test"]
     lines.append(f"| degraded input | {inp:.2f} | | | "

@@ -317,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed, s in scores.items():
             if study.diverged(s):  # decided on val; its scores stay in the file, apart
                 entry["diverged_seeds"][str(seed)] = {
-                    split: float(np.mean([r["psnr"] for r in s[split]])) for split in ("val", "test")}
+                    split: float(np.mean([r["psnr"] for r in s[split]]))
+                    for split in ("val", "test")}
         trained = [seed for seed in args.seeds if str(seed) not in entry["diverged_seeds"]]
         if not trained:
             failed[label] = entry

@@ -236,7 +236,9 @@ def gap_table(results: Mapping, split: str = "test", reference: str = TWIN,
     out = {}
     for v in others:
         table = variants[v][split]["per_seed_scene"]
-        out[v] = stats.paired_interval(table, {seed: ref[seed] for seed in table}, comparisons=k)
+        common = [seed for seed in table if seed in ref]  # the seeds both trained with
+        out[v] = stats.paired_interval({seed: table[seed] for seed in common},
+                                       {seed: ref[seed] for seed in common}, comparisons=k)
     return out
 
 

@@ -89,6 +89,10 @@ def test_a_variant_with_a_diverged_seed_is_paired_on_the_seeds_it_trained_with()
                             "x": {"test": {"per_seed_scene": table("02", 0.5)}}}}
     gap = study.gap_table(results)["x"]
     assert gap["mean"] == pytest.approx(0.5) and gap["n_seeds"] == 2
+    # and the other way round: a reference seed that diverged leaves the variant's out too
+    results["variants"][study.TWIN]["test"]["per_seed_scene"] = table("01", 0.0)
+    gap = study.gap_table(results)["x"]
+    assert gap["mean"] == pytest.approx(0.5) and gap["n_seeds"] == 1
 
 
 def test_a_run_worse_than_its_input_on_val_has_diverged_whatever_its_test_score():
