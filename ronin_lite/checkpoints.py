@@ -59,6 +59,16 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
     "tiny-06-lambda1": "6e2cb8ad97da3825a780aca6eb19128dbd465443a9e2c8bf314fb6b44c9493c8",
     # the run notebook 09 re-evaluates (section 7)
     "tiny-09-default-seed0": "e823cbd8128f6bcacdf4f57f088da0dd001e57e75ec1a882e0d2663fc06ca29e",
+    # the grounding study's shipped pair at 1,200 steps (3d-lite, tiny, FiLM): RONIN-lite and
+    # its no-prompt twin, two seeds each (README, "Where does grounding help?")
+    "tiny-3d-lite-film-1200-seed0":
+        "9ceea9b44697a0b0c83aa5fb2ee6335b0665aaac56449ddd4fc82b4a581bed93",
+    "tiny-3d-lite-film-1200-seed1":
+        "595f95f046f3d8bf98ddc6dc4179c12d7bb3c3f35d3c5dfa21af534bdc1eac6a",
+    "tiny-3d-lite-twin-1200-seed0":
+        "4ac48b145205bfeac7dc8e2bd2551d252c00d1b8f7c04021dddd1564af471f46",
+    "tiny-3d-lite-twin-1200-seed1":
+        "f7a5c22250a46abb670c79980efbd271b32fe9ede7fa4c9b736250adbce12eb7",
     # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
     "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
     "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",

@@ -193,3 +193,21 @@ def test_results_names_say_the_benchmark_and_a_budget_other_than_the_profiles():
     assert study.results_name("tiny", steps=1200) == "grounding_study_tiny_1200steps.json"
     assert study.results_name("tiny", "tv-lite", 1200) == \
         "grounding_study_tiny_tv-lite_1200steps.json"
+
+
+@pytest.mark.parametrize("name, variant", [
+    ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)"),
+    ("tiny-3d-lite-twin-1200-seed0", study.TWIN)])
+def test_the_shipped_1200_step_pair_reproduces_its_study_scores(name, variant):
+    """The shipped checkpoints are the study's runs: scoring one real-video test scene
+    (`carphone`, 8 clips) gives the per-scene PSNR the results file holds for that seed."""
+    from ronin_lite.checkpoints import load_pretrained
+
+    model = load_pretrained(name).eval()
+    assert model.config.condition == ("film" if "film" in name else "mask")
+    clips = [c for c in study.eval_clips("test") if c.scene == "carphone"]
+    assert len(clips) == study.PROTOCOL["clips_per_scene"]
+    measured = study.per_scene(study.score(model, clips))["carphone"]
+    results = study.load_results(steps=1200)
+    assert measured == pytest.approx(
+        results["variants"][variant]["test"]["per_seed_scene"]["0"]["carphone"], abs=0.01)
