@@ -404,7 +404,9 @@ if workdir:
 # d1 = np.concatenate([m["decoder1"][:, :, 0, 0].numpy() for m in all_masks])
 # labels = np.concatenate([[t] * len(m["decoder1"]) for m, (t, _) in zip(all_masks, tasks)])
 # ch = int(np.argmax(np.abs(d1[labels == "noise"].mean(0) - d1[labels == "blur"].mean(0))))
-# # 2. the mask pattern of "nothing to fix": noise is left in, PSNR drops
+# # 2. the mask pattern of "nothing to fix": noise is left in, PSNR drops. Expected (the
+# #    shipped network, the noise clips of section 2): 27.8 dB with its own prompt, 26.7 dB
+# #    told the frame is clean - about 1.1 dB lost
 # clean = model.prompt_from_embedding(torch.from_numpy(encoder.encode(
 #     ["The image is clean and sharp, with no visible noise, blur or compression "
 #      "artefacts. Overall, the quality is good."])).float())
@@ -417,6 +419,8 @@ if workdir:
 #     torch.nn.init.zeros_(linear.weight)
 #     torch.nn.init.zeros_(linear.bias)
 # print(np.mean([psnr(restore_frames(ones, c.degraded)[0], c.clean) for c in clips]))
+# # Expected: 29.2 dB with every mask at 1 against 29.8 dB with the masks the prompt makes
+# # (all 16 clips): about half a dB, the masks' whole contribution in this network
 # ```
 #
 # </details>
