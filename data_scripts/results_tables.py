@@ -23,13 +23,9 @@ import numpy as np
 from ronin_lite import ablations as ab
 from ronin_lite import stats
 from ronin_lite.results import load_result
+from ronin_lite.study import DEFAULT_SHAPE, SHAPES, results_name
 
 TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
-
-
-def _ci(r: dict, signed: bool = False) -> str:
-    f = "{:+.2f}" if signed else "{:.2f}"
-    return f"{f.format(r['mean'])} [{f.format(r['low'])}, {f.format(r['high'])}]"
 
 
 def _label(label: str, entry: dict, gs: dict) -> str:
@@ -65,15 +61,16 @@ def study_table(gs: dict) -> str:
         t = e["test"]
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()])
                 for k in [*dict(TASKS), *others]}
-        gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | "
-                     f"{t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        gap = stats.bracket(t["gap_vs_twin"]) if "gap_vs_twin" in t else "reference"
+        lines.append(f"| {_label(label, e, gs)} | {stats.bracket(t['psnr'], signed=False)} "
+                     f"| {t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |" + pooled(task))
     c = gs.get("classical")
     if c:
         tuned = load_result(c["file"])
         lines.append(f"| {c['label']}: {', '.join(f'{n} {m}' for n, m in c['methods'].items())} "
-                     f"| {_ci(c['test_psnr'])} | {c['test_psnr']['mean'] - inp:+.2f} | | "
+                     f"| {stats.bracket(c['test_psnr'], signed=False)} | "
+                     f"{c['test_psnr']['mean'] - inp:+.2f} | | "
                      + " | ".join(f"{tuned['test'][c['methods'][k]][k]['psnr']:.2f}"
                                   for k, _ in TASKS) + " |")
     lines.append(f"| degraded input | {inp:.2f} | | | " + " | ".join(
@@ -102,9 +99,9 @@ def _composite_table(gs: dict, inp: float, counts: dict) -> str:
     for label, e in v.items():
         t = e["test"]
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k in counts}
-        gap = _ci(t["gap_vs_twin"], True) if "gap_vs_twin" in t else "reference"
-        lines.append(f"| {_label(label, e, gs)} | {_ci(t['psnr'])} | "
-                     f"{t['psnr']['mean'] - inp:+.2f} | {gap} | "
+        gap = stats.bracket(t["gap_vs_twin"]) if "gap_vs_twin" in t else "reference"
+        lines.append(f"| {_label(label, e, gs)} | {stats.bracket(t['psnr'], signed=False)} "
+                     f"| {t['psnr']['mean'] - inp:+.2f} | {gap} | "
                      + " | ".join(holding(task)) + " |")
     twin = v[gs["meta"]["reference"]]["test"]
     lines.append(f"| degraded input | {inp:.2f} | | | "
@@ -120,7 +117,7 @@ def protocol_table(pr: dict) -> str:
     for label in order:
         task = pr["per_task"][label]
         ssim = f"{pr['ssim'][label]:.3f}" if label in pr["ssim"] else ""
-        lines.append(f"| {label} | {_ci(pr['summary'][label])} | "
+        lines.append(f"| {label} | {stats.bracket(pr['summary'][label], signed=False)} | "
                      + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + f" | {ssim} |")
     lines += ["", "| scene | " + " | ".join(order) + " |",
               "|---|" + "---:|" * len(order)]
@@ -165,17 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--study", action="store_true", help="the grounding study's table only")
     p.add_argument("--benchmark", default="3d-lite",
                    help="with --study: the study on this benchmark")
-    p.add_argument("--shape", default=None,
-                   help="with --study: the study trained with this batch shape (a label of "
-                        "ronin_lite.study.SHAPES)")
+    p.add_argument("--shape", default=DEFAULT_SHAPE, choices=list(SHAPES),
+                   help="with --study: the study trained with this batch shape")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     args = p.parse_args(argv)
     if args.study or args.protocol:
         if args.study:
-            from ronin_lite.study import DEFAULT_SHAPE, results_name
-
             gs = load_result(results_name(args.profile, args.benchmark, args.steps,
-                                          args.shape or DEFAULT_SHAPE))
+                                          args.shape))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")

@@ -75,6 +75,18 @@ def _run(cfg, splits: dict, encoder) -> dict:
     return done
 
 
+def _config(args, changes, seed: int, lr: float):
+    """The run config of ``changes`` (a variant's or a choice's) at ``seed`` and ``lr``, with the
+    command line's profile, steps, folders and benchmark."""
+    return study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
+                              grounding=args.grounding, benchmark=args.benchmark)
+
+
+def _shape_config(args, shape: str, lr: float):
+    """The twin trained with the batch shape ``shape`` (the ``shape`` step's run)."""
+    return _config(args, study.with_shape(study.VARIANTS[study.TWIN], shape), args.sweep_seed, lr)
+
+
 def _encoder():
     from ronin_lite.grounding import TextEncoder
 
@@ -85,9 +97,7 @@ def sweep_scores(args) -> dict[float, dict]:
     """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``)."""
     out = {}
     for lr in study.LRS:
-        cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr, args.profile,
-                                 args.steps, runs=args.runs, grounding=args.grounding,
-                                 benchmark=args.benchmark)
+        cfg = _config(args, study.VARIANTS[study.TWIN], args.sweep_seed, lr)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[lr] = json.loads(f.read_text())
@@ -98,9 +108,7 @@ def shape_scores(args, lr: float) -> dict[str, dict]:
     """Batch shape -> the scores of its finished twin run (``--sweep-seed``, at ``lr``)."""
     out = {}
     for label in study.SHAPES:
-        cfg = study.study_config(study.with_shape(study.VARIANTS[study.TWIN], label),
-                                 args.sweep_seed, lr, args.profile, args.steps, runs=args.runs,
-                                 grounding=args.grounding, benchmark=args.benchmark)
+        cfg = _shape_config(args, label, lr)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[label] = json.loads(f.read_text())
@@ -160,14 +168,10 @@ def val_choices(args, lr: float) -> dict:
     RONIN-lite's defaults (:data:`ronin_lite.study.CHOICE_REFERENCE`, the same seeds), jointly
     over the choices made, and how well its prompt approximates the text on val (R^2: what
     the prompt-loss weight and the centring trade against restoration). Test is not read."""
-    def config(changes, seed):
-        return study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
-                                  grounding=args.grounding, benchmark=args.benchmark)
-
     def per_seed(changes) -> dict | None:
         out = {}
         for seed in args.seeds:
-            f = Path(config(changes, seed).run_dir) / SCORES
+            f = Path(_config(args, changes, seed, lr).run_dir) / SCORES
             if not f.exists():
                 return None
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
@@ -180,7 +184,7 @@ def val_choices(args, lr: float) -> dict:
         if val_clips is None:
             val_clips = study.eval_clips("val", args.profile, benchmark=args.benchmark)
             targets = study.described_embeddings(val_clips, "statistics", 0, _encoder())
-        return {str(seed): prompt_agreement(config(changes, seed), val_clips, targets)
+        return {str(seed): prompt_agreement(_config(args, changes, seed, lr), val_clips, targets)
                 for seed in args.seeds}
 
     reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
@@ -236,9 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             if describer == "statistics":
                 changes = study.VARIANTS["RONIN-lite (masks)"]
             changes = study.with_shape(changes, args.shape)  # the cache is per clip length
-            cfg = study.study_config(changes, 0, study.LRS[0], args.profile, args.steps,
-                                     runs=args.runs, grounding=args.grounding,
-                                     benchmark=args.benchmark)
+            cfg = _config(args, changes, 0, study.LRS[0])
             prepare_targets(cfg, ground=True, progress=True)
             print(f"grounded: {describer}", flush=True)
         return 0
@@ -246,9 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "sweep":
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for lr in args.lrs:
-            cfg = study.study_config(study.VARIANTS[study.TWIN], args.sweep_seed, lr,
-                                     args.profile, args.steps, runs=args.runs,
-                                     grounding=args.grounding, benchmark=args.benchmark)
+            cfg = _config(args, study.VARIANTS[study.TWIN], args.sweep_seed, lr)
             _run(cfg, val, None)
         return 0
 
@@ -256,10 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         lr = chosen_lr(args)
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for label in study.SHAPES:
-            cfg = study.study_config(study.with_shape(study.VARIANTS[study.TWIN], label),
-                                     args.sweep_seed, lr, args.profile, args.steps,
-                                     runs=args.runs, grounding=args.grounding,
-                                     benchmark=args.benchmark)
+            cfg = _shape_config(args, label, lr)
             print(f"[{label}] seed {args.sweep_seed}", flush=True)
             _run(cfg, val, None)
         return 0
@@ -273,9 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         encoder = _encoder()
         for label in args.variants:
             for seed in args.seeds:
-                cfg = study.study_config(study.with_shape(study.VARIANTS[label], args.shape),
-                                         seed, lr, args.profile, args.steps, runs=args.runs,
-                                         grounding=args.grounding, benchmark=args.benchmark)
+                cfg = _config(args, study.with_shape(study.VARIANTS[label], args.shape), seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, splits, encoder)
         return 0
@@ -285,9 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for label, changes in study.CHOICES.items():
             for seed in args.seeds:
-                cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
-                                         runs=args.runs, grounding=args.grounding,
-                                         benchmark=args.benchmark)
+                cfg = _config(args, changes, seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, val, None)
         return 0
@@ -304,9 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         entry: dict = {"changes": changes, "diverged_seeds": {}}
         scores = {}
         for seed in args.seeds:
-            cfg = study.study_config(changes, seed, lr, args.profile, args.steps,
-                                     runs=args.runs, grounding=args.grounding,
-                                     benchmark=args.benchmark)
+            cfg = _config(args, changes, seed, lr)
             f = Path(cfg.run_dir) / SCORES
             if not f.exists():
                 break

@@ -631,10 +631,6 @@ sweep.round(2)
 # seed and scene by scene with the profile's shape, on val again:
 
 # %%
-def interval_text(g: dict) -> str:
-    return f"{g['mean']:+.2f} [{g['low']:+.2f}, {g['high']:+.2f}]"
-
-
 gs62 = load_result(study.results_name(shape="6 clips x 2 frames"))
 shapes = pd.Series({label: e["val_psnr"] for label, e in gs["shape_sweep"].items()},
                    name="val PSNR, seed 0 (dB)")
@@ -658,15 +654,7 @@ shapes.round(2).to_frame()
 # recipe now restore the +2 dB over the degraded input that a course run should reach?
 
 # %%
-def over_input(entry: dict) -> dict:
-    """Restored minus degraded PSNR, per seed and test scene, with its interval."""
-    inp = entry["input_psnr_by_scene"]
-    table, _, _ = stats.scene_seed_table({s: {c: x - inp[c] for c, x in sc.items()}
-                                          for s, sc in entry["per_seed_scene"].items()})
-    return stats.scene_seed_interval(table)
-
-
-recipe = {shape: {label: over_input(g["variants"][label]["test"])
+recipe = {shape: {label: study.gain_over_input(g["variants"][label]["test"])
                   for label in (study.TWIN, "RONIN-lite (masks)")}
           for shape, g in ((study.DEFAULT_SHAPE, gs), ("6 clips x 2 frames", gs62))}
 print("over the degraded input on test (dB, 95 %, 7 scenes x 3 seeds):")
@@ -680,7 +668,7 @@ print(f"{budget['steps']} steps with {budget['changes']['batch']} clips x "
       f"{budget['changes']['clip_len']} frames: {budget['wall_s']:.0f} s on "
       f"{budget['threads']} threads ({budget['machine']['cpu']}); `{budget['command']}`")
 assert budget["changes"]["batch"] == 6 and budget["wall_s"] < 120  # "within the budget"
-pd.DataFrame({shape: {label: interval_text(r) for label, r in rows_.items()}
+pd.DataFrame({shape: {label: stats.bracket(r) for label, r in rows_.items()}
               for shape, rows_ in recipe.items()})
 
 # %% [markdown]
@@ -712,8 +700,7 @@ rows_vc = {"defaults: λ2 = 1, centred targets": {
 for label, e in vc["choices"].items():
     g = e["gap_vs_reference"]
     rows_vc[label] = {"val PSNR": f"{e['psnr']['mean']:.2f}",
-                      "vs defaults [joint 95 %]": f"{g['mean']:+.2f} [{g['low']:+.2f}, "
-                                                   f"{g['high']:+.2f}]",
+                      "vs defaults [joint 95 %]": stats.bracket(g),
                       "prompt R² on val (per seed)": ", ".join(
                           f"{p['r2']:+.2f}" for p in e["prompt"].values())}
 first = next(iter(vc["choices"].values()))["gap_vs_reference"]
@@ -933,8 +920,7 @@ def regime_table(results, labels, pool, counts):
     table["all (test PSNR)"] = [v[lb]["test"]["psnr"]["mean"] for lb in labels] + [
         np.mean(list(v[study.TWIN]["test"]["input_psnr_by_scene"].values()))]
     table["vs twin, joint 95 %"] = ["(reference)"] + [
-        f"{gaps[lb]['mean']:+.2f} [{gaps[lb]['low']:+.2f}, {gaps[lb]['high']:+.2f}]"
-        for lb in labels[1:]] + [""]
+        stats.bracket(gaps[lb]) for lb in labels[1:]] + [""]
     return table, gaps
 
 
@@ -1043,8 +1029,8 @@ budget12 = pd.DataFrame({
         "per_seed_scene"][str(s)].values())) for s in seeds12]) - np.mean(list(input_test.values()))],
     "twin over input, 1200 steps": [v12[study.TWIN]["test"]["psnr"]["mean"]
                                     - np.mean(list(input_test.values()))]}, index=["(dB)"])
-rows12 = {label: {"gap, 300 steps": interval_text(gap300[label]) if label in gap300
-                  else "(not run)", "gap, 1200 steps": interval_text(gap12[label]),
+rows12 = {label: {"gap, 300 steps": stats.bracket(gap300[label]) if label in gap300
+                  else "(not run)", "gap, 1200 steps": stats.bracket(gap12[label]),
                   "seeds": f"{gap12[label]['n_seeds']} of {len(seeds12)}"}
           for label in labels12[1:]}
 print(f"seeds {seeds12}; {gap12[labels12[1]]['n_scenes']} test scenes; gaps over the twin, "
@@ -1103,7 +1089,7 @@ for label in [study.TWIN, *controls12]:
     row.update({f"seed {s} (diverged)": d["test"] for s, d in e["diverged_seeds"].items()})
     seed_rows[label] = row
 seed_table = pd.DataFrame(seed_rows).T
-seed_table["vs twin [joint 95 %]"] = ["(reference)"] + [interval_text(gap12[lb])
+seed_table["vs twin [joint 95 %]"] = ["(reference)"] + [stats.bracket(gap12[lb])
                                                         for lb in controls12]
 seed_table["seeds in the interval"] = [len(seeds12)] + [gap12[lb]["n_seeds"] for lb in controls12]
 over_twin12 = (task12.drop("degraded input") - task12.loc[study.TWIN]).loc[controls12]

@@ -93,6 +93,14 @@ def paired_interval(variant: Mapping[str, Mapping[str, float]],
     return scene_seed_interval(a - b, **kwargs)
 
 
+def bracket(result: Mapping, signed: bool = True) -> str:
+    """``+0.42 [+0.18, +0.66]``: a :func:`scene_seed_interval` result's mean and interval, the
+    short form of tables (:func:`format_interval` adds the unit, level and units)."""
+    f = "{:+.2f}" if signed else "{:.2f}"
+    return (f"{f.format(result['mean'])} [{f.format(result['low'])}, "
+            f"{f.format(result['high'])}]")
+
+
 def format_interval(result: Mapping, unit: str = "dB", signed: bool = True) -> str:
     """``+0.42 dB [+0.18, +0.66] (95 %, 7 scenes x 3 seeds)`` for a :func:`scene_seed_interval`
     result."""

@@ -204,6 +204,17 @@ def per_scene(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
     return {s: float(np.mean(v)) for s, v in out.items()}
 
 
+def gain_over_input(split_entry: Mapping) -> dict:
+    """Restored minus degraded PSNR of a variant on one split (a results file's
+    ``variants[label][split]``), per seed and scene, with its interval over both
+    (:func:`ronin_lite.stats.scene_seed_interval`)."""
+    inp = split_entry["input_psnr_by_scene"]
+    per_seed = split_entry["per_seed_scene"]
+    table, _, _ = stats.scene_seed_table({seed: {c: x - inp[c] for c, x in scenes.items()}
+                                          for seed, scenes in per_seed.items()})
+    return stats.scene_seed_interval(table)
+
+
 def per_task(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
     """Task -> mean of ``key`` over its clips."""
     out: dict[str, list[float]] = {}

@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from data_script_loader import load_script
@@ -48,8 +49,6 @@ def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
 
 
 def test_bench_train_changes_config_fields_and_writes_its_summary(tmp_path):
-    import pytest
-
     out = tmp_path / "train.json"
     bench = load_script("bench_train")
     assert bench.main(["--profile", "tiny", "--steps", "2", "--threads", "1",

@@ -102,6 +102,16 @@ def test_a_run_worse_than_its_input_on_val_has_diverged_whatever_its_test_score(
     assert not study.diverged({"val": rows(24.5, 24.0), "test": rows(4.9, 24.0)})
 
 
+def test_gain_over_input_subtracts_each_scenes_input_before_the_interval():
+    entry = {"input_psnr_by_scene": {"a": 20.0, "b": 30.0},
+             "per_seed_scene": {"0": {"a": 21.0, "b": 32.0}, "1": {"a": 22.0, "b": 31.0}}}
+    gain = study.gain_over_input(entry)
+    assert gain["mean"] == pytest.approx(1.5) and (gain["n_seeds"], gain["n_scenes"]) == (2, 2)
+    assert stats.bracket(gain) == f"+1.50 [{gain['low']:+.2f}, {gain['high']:+.2f}]"
+    assert stats.bracket({"mean": 25.0, "low": 24.5, "high": 25.25}, signed=False) == \
+        "25.00 [24.50, 25.25]"
+
+
 def test_per_scene_and_per_task_average_the_clips():
     rows = [{"scene": "a", "task": "noise", "psnr": 20.0}, {"scene": "a", "task": "blur",
             "psnr": 22.0}, {"scene": "b", "task": "noise", "psnr": 30.0}]
