@@ -157,6 +157,9 @@ class TrainConfig:
                                                     "before the cosine (default: the "
                                                     "profile's)"))
     weight_decay: float = field(default=1e-4, **_opt("AdamW weight decay"))
+    grad_clip: float = field(default=0.0, **_opt(
+        "clip the gradient's global L2 norm to this value before each update (0: no "
+        "clipping; Restormer's training code, which Turtle builds on, clips at 0.01)"))
     decay: str = field(default="weights", **_opt(
         "what the weight decay applies to: weights (of convolutions and linear layers; not "
         "norms, biases, temperatures or scales) | all (every parameter, as runs before it was "
@@ -245,8 +248,10 @@ class TrainConfig:
         if not 0 <= self.warmup < self.steps:
             raise ValueError(f"--warmup must be in [0, steps), got {self.warmup} of "
                              f"{self.steps} steps")
-        if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers) < 0:
-            raise ValueError("min_lr, weight_decay, lambda_prompt and num_workers must be >= 0")
+        if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers,
+               self.grad_clip) < 0:
+            raise ValueError("min_lr, weight_decay, lambda_prompt, num_workers and grad_clip "
+                             "must be >= 0")
         if self.decay not in DECAYS:
             raise ValueError(f"unknown decay {self.decay!r}; choose one of {list(DECAYS)}")
         if self.prompt_source not in PROMPT_SOURCES:
@@ -595,6 +600,7 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     held.setdefault("warmup", 0)
     held.setdefault("decay", "all")  # AdamW parameter groups (the reliability issue)
     held.setdefault("train_clips", None)  # every clip once
+    held.setdefault("grad_clip", 0.0)  # no clipping, as before it was an option
     return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
             if held.get(k) != ours.get(k)}
 
@@ -864,6 +870,8 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
                 loss, l1, prompt_loss = loss_fn(degraded, clean, target)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if config.grad_clip > 0:  # after DDP's all-reduce: every rank clips the same
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
 
             terms = torch.stack([loss, l1, prompt_loss]).detach()

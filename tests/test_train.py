@@ -786,3 +786,40 @@ def test_a_finite_training_pool_is_used_in_epochs_and_grounded_once(tmp_path):
     assert "train_clips" in json.loads((Path(cfg.run_dir) / "run.json").read_text())["identity"]
     with pytest.raises(ValueError, match="train-clips"):
         config(tmp_path, tmp_path / "g", train_clips=1)
+
+
+def test_gradient_clipping_bounds_the_update_norm_and_is_off_by_default(tmp_path, grounding_root,
+                                                                        monkeypatch, straight):
+    """--grad-clip clips the global gradient norm before every update (Restormer's training
+    code does, at 0.01); off by default, and runs recorded before the option are runs without it."""
+    import ronin_lite.train as T
+
+    seen = []
+    original = torch.nn.utils.clip_grad_norm_
+
+    def spy(parameters, max_norm, *args, **kwargs):
+        parameters = [p for p in parameters if p.grad is not None]
+        norm = original(parameters, max_norm, *args, **kwargs)
+        after = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in parameters]))
+        seen.append((float(norm), float(after), max_norm))
+        return norm
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", spy)
+    clipped = train(config(tmp_path, grounding_root, grad_clip=1e-3), progress=False)
+    assert len(seen) == 4  # once per step
+    assert all(before > 1e-3 and after <= 1e-3 * 1.001 and m == 1e-3 for before, after, m in seen)
+    cfg, plain = straight  # grad_clip 0: never called, and the weights differ from the clipped
+    assert cfg.grad_clip == 0.0
+    a, b = plain.model.state_dict(), clipped.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    # a run.json written before the option existed holds no grad_clip: it is a run without
+    run_file = Path(cfg.run_dir) / T.RUN_FILE
+    held = json.loads(run_file.read_text())
+    held["identity"].pop("grad_clip")
+    old = tmp_path / "old_run.json"
+    old.write_text(json.dumps(held))
+    assert T._identity_differences(old, cfg) == {}
+    assert "grad_clip" in T._identity_differences(old, config(tmp_path, grounding_root,
+                                                              grad_clip=0.5))
+    with pytest.raises(ValueError, match="grad_clip"):
+        config(tmp_path, grounding_root, grad_clip=-1.0)
