@@ -14,7 +14,8 @@ different runs once the grounding caches exist::
     python data_scripts/run_grounding_study.py report                      # the results file
 
 ``sweep`` trains the no-prompt twin at each learning rate (with the warm-up of
-:data:`ronin_lite.study.WARMUP` steps) and scores it on the **val** scenes only; ``compare``
+:data:`ronin_lite.study.WARMUP` steps, and the ``--steps`` and ``--shape`` of the study it
+chooses for) and scores it on the **val** scenes only; ``compare``
 reads the sweep's choice (highest mean val PSNR) and trains every variant of
 :data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``choose`` trains the recipe
 choices of :data:`ronin_lite.study.CHOICES` (the prompt-loss weight, the target centring) and
@@ -78,6 +79,8 @@ def _run(cfg, splits: dict, encoder) -> dict:
 def _config(args, changes, seed: int, lr: float):
     """The run config of ``changes`` (a variant's or a choice's) at ``seed`` and ``lr``, with the
     command line's profile, steps, folders and benchmark."""
+    if args.grad_clip:  # the run folder names it; without it, the folders of earlier runs
+        changes = {**changes, "grad_clip": args.grad_clip}
     return study.study_config(changes, seed, lr, args.profile, args.steps, runs=args.runs,
                               grounding=args.grounding, benchmark=args.benchmark)
 
@@ -85,6 +88,14 @@ def _config(args, changes, seed: int, lr: float):
 def _shape_config(args, shape: str, lr: float):
     """The twin trained with the batch shape ``shape`` (the ``shape`` step's run)."""
     return _config(args, study.with_shape(study.VARIANTS[study.TWIN], shape), args.sweep_seed, lr)
+
+
+def _sweep_config(args, lr: float):
+    """The twin at ``lr`` (the ``sweep`` step's run), with the study's batch shape and steps: a
+    learning rate is chosen for the recipe it trains (at tiny's shape, the ``shape`` step's run
+    of a shape is also that shape's sweep run at the chosen rate)."""
+    return _config(args, study.with_shape(study.VARIANTS[study.TWIN], args.shape),
+                   args.sweep_seed, lr)
 
 
 def _encoder():
@@ -97,7 +108,7 @@ def sweep_scores(args) -> dict[float, dict]:
     """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``)."""
     out = {}
     for lr in study.LRS:
-        cfg = _config(args, study.VARIANTS[study.TWIN], args.sweep_seed, lr)
+        cfg = _sweep_config(args, lr)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[lr] = json.loads(f.read_text())
@@ -229,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shape", default=study.DEFAULT_SHAPE, choices=list(study.SHAPES),
                    help="compare/report every variant with this batch shape (default: "
                         "tiny's; the shape step sweeps them on val)")
+    p.add_argument("--grad-clip", type=float, default=0.0,
+                   help="every run (sweep and shape included) clips its gradient norm at this "
+                        "value (TrainConfig.grad_clip; 0: no clipping, the study's default; the "
+                        "results file's name ends in _clip<value>)")
     p.add_argument("--runs", default="runs/grounding-study")
     p.add_argument("--grounding", default=None, help="default: <data root>/grounding-study")
     p.add_argument("--results", default="results")
@@ -248,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "sweep":
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for lr in args.lrs:
-            cfg = _config(args, study.VARIANTS[study.TWIN], args.sweep_seed, lr)
+            cfg = _sweep_config(args, lr)
             _run(cfg, val, None)
         return 0
 
@@ -337,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
                  "chosen_lr": lr, "sweep_choice": sweep_choice(args),
                  "shape": args.shape, "shape_changes": study.SHAPES[args.shape],
+                 "grad_clip": args.grad_clip,
                  "lr_reason": args.lr_reason if args.lr is not None else None,
                  "reference": study.TWIN,
                  "bootstrap": f"stats.scene_seed_interval, {stats.N_BOOT} resamples"},
@@ -368,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
     out = Path(args.results) / study.results_name(args.profile, args.benchmark, args.steps,
-                                                  args.shape)
+                                                  args.shape, args.grad_clip)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")

@@ -262,17 +262,21 @@ def with_shape(changes: Mapping, shape: str = DEFAULT_SHAPE) -> dict:
 
 
 def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
-                 steps: int | None = None, shape: str = DEFAULT_SHAPE) -> str:
+                 steps: int | None = None, shape: str = DEFAULT_SHAPE,
+                 grad_clip: float = 0.0) -> str:
     """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
     benchmark at the profile's steps and batch shape, ``..._<benchmark>`` on another
-    benchmark, ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``)
-    and ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`)."""
+    benchmark, ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``),
+    ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`) and ``..._clip<c>``
+    with the gradient norm clipped at ``c`` (``TrainConfig.grad_clip``)."""
     tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
     if steps is not None and steps != get_profile(profile).steps:
         tail += f"_{steps}steps"
     if shape != DEFAULT_SHAPE:
         changes = SHAPES[shape]
         tail += f"_{changes['batch']}x{changes['clip_len']}"
+    if grad_clip:
+        tail += f"_clip{grad_clip:g}"
     return f"grounding_study_{profile}{tail}.json"
 
 

@@ -203,6 +203,32 @@ def test_results_names_say_the_benchmark_and_a_budget_other_than_the_profiles():
     assert study.results_name("tiny", steps=1200) == "grounding_study_tiny_1200steps.json"
     assert study.results_name("tiny", "tv-lite", 1200) == \
         "grounding_study_tiny_tv-lite_1200steps.json"
+    assert study.results_name("tiny", steps=350, shape="6 clips x 2 frames", grad_clip=0.01) == \
+        "grounding_study_tiny_350steps_6x2_clip0.01.json"
+
+
+def test_the_study_sweeps_the_rate_for_its_own_shape_and_clipping():
+    """``sweep`` chooses the learning rate of the recipe the study trains: its runs carry the
+    study's batch shape and gradient clipping (the twin's folder of the earlier studies is kept
+    when neither is given)."""
+    import argparse
+
+    from data_script_loader import load_script
+
+    script = load_script("run_grounding_study")
+
+    def args(**changes):
+        return argparse.Namespace(**{
+            "profile": "tiny", "steps": 350, "runs": "runs/x", "grounding": None,
+            "benchmark": "3d-lite", "sweep_seed": 0, "shape": study.DEFAULT_SHAPE,
+            "grad_clip": 0.0, **changes})
+
+    cfg = script._sweep_config(args(), 4e-3)
+    assert cfg.run_dir == study.study_config(study.VARIANTS[study.TWIN], 0, 4e-3, steps=350,
+                                             runs="runs/x").run_dir
+    cfg = script._sweep_config(args(shape="6 clips x 2 frames", grad_clip=0.01), 8e-3)
+    assert (cfg.batch, cfg.clip_len, cfg.grad_clip, cfg.lr) == (6, 2, 0.01, 8e-3)
+    assert "grad_clip=0.01" in cfg.run_dir and "batch=6_clip_len=2" in cfg.run_dir
 
 
 @pytest.mark.parametrize("name, variant", [
