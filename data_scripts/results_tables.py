@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from ronin_lite import ablations as ab
 from ronin_lite import stats
 from ronin_lite.results import load_result
-from ronin_lite.study import DEFAULT_SHAPE, SHAPES, results_name
+from ronin_lite.study import DEFAULT_SHAPE, SHAPES, gain_over_input, results_name
 
 TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
 
@@ -49,7 +50,8 @@ def study_table(gs: dict) -> str:
     if any("+" in k for k in counts):  # composites (tv-lite): pooled by what the mix holds
         return _composite_table(gs, inp, counts)
     others = [k for k in counts if k not in dict(TASKS)]
-    head = "| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | blur | JPEG | noise |"
+    head = ("| variant | test PSNR [95 %] | over input [95 %] | vs twin [joint 95 %] | blur | JPEG "
+            "| noise |")
     head += " weather or light |" if others else ""
 
     def pooled(per_task: dict) -> str:
@@ -63,7 +65,7 @@ def study_table(gs: dict) -> str:
                 for k in [*dict(TASKS), *others]}
         gap = stats.bracket(t["gap_vs_twin"]) if "gap_vs_twin" in t else "reference"
         lines.append(f"| {_label(label, e, gs)} | {stats.bracket(t['psnr'], signed=False)} "
-                     f"| {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+                     f"| {stats.bracket(gain_over_input(t))} | {gap} | "
                      + " | ".join(f"{task[k]:.2f}" for k, _ in TASKS) + " |" + pooled(task))
     c = gs.get("classical")
     if c:
@@ -93,7 +95,7 @@ def _composite_table(gs: dict, inp: float, counts: dict) -> str:
             out.append(f"{sum(per_task[t] * counts[t] for t in tasks) / n:.2f}")
         return out
 
-    lines = ["| variant | test PSNR [95 %] | over input | vs twin [joint 95 %] | "
+    lines = ["| variant | test PSNR [95 %] | over input [95 %] | vs twin [joint 95 %] | "
              + " | ".join(f"clips with {k}" for k, _ in TASKS) + " |",
              "|---|---:|---:|---:|" + "---:|" * len(TASKS)]
     for label, e in v.items():
@@ -101,7 +103,7 @@ def _composite_table(gs: dict, inp: float, counts: dict) -> str:
         task = {k: np.mean([s[k] for s in t["per_seed_task"].values()]) for k in counts}
         gap = stats.bracket(t["gap_vs_twin"]) if "gap_vs_twin" in t else "reference"
         lines.append(f"| {_label(label, e, gs)} | {stats.bracket(t['psnr'], signed=False)} "
-                     f"| {t['psnr']['mean'] - inp:+.2f} | {gap} | "
+                     f"| {stats.bracket(gain_over_input(t))} | {gap} | "
                      + " | ".join(holding(task)) + " |")
     twin = v[gs["meta"]["reference"]]["test"]
     lines.append(f"| degraded input | {inp:.2f} | | | "
@@ -154,6 +156,17 @@ def perturb_table(results: dict) -> str:
                           f"{d:+.2f}" for d in drops.values()) + " |"])
 
 
+def _real_footage_table(results: dict) -> str:
+    """The table of data_scripts/real_footage_check.py (the script beside this one)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "real_footage_check.py"
+    spec = importlib.util.spec_from_file_location("real_footage_check", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.table(results)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--groups", nargs="+", default=list(ab.ALL_GROUPS), choices=ab.ALL_GROUPS)
@@ -164,12 +177,21 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --study: the study on this benchmark")
     p.add_argument("--shape", default=DEFAULT_SHAPE, choices=list(SHAPES),
                    help="with --study: the study trained with this batch shape")
+    p.add_argument("--grad-clip", type=float, default=0.0,
+                   help="with --study: the study trained with this gradient clipping")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
+    p.add_argument("--real-footage", action="store_true",
+                   help="the real-footage check's table (data_scripts/real_footage_check.py)")
     args = p.parse_args(argv)
+    if args.real_footage:
+        rf = load_result("real_footage.json")
+        print(f"\n`{rf['meta']['command']}`\n\n{_real_footage_table(rf)}")
+        if not (args.study or args.protocol):
+            return 0
     if args.study or args.protocol:
         if args.study:
             gs = load_result(results_name(args.profile, args.benchmark, args.steps,
-                                          args.shape))
+                                          args.shape, args.grad_clip))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")
