@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from collections import Counter
@@ -46,7 +47,7 @@ SCORES = "scores.json"
 
 
 def _command(argv) -> str:
-    return ("python data_scripts/run_grounding_study.py " + " ".join(
+    return ("python data_scripts/run_grounding_study.py " + shlex.join(
         sys.argv[1:] if argv is None else argv)).rstrip()
 
 

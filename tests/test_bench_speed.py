@@ -63,3 +63,18 @@ def test_bench_train_changes_config_fields_and_writes_its_summary(tmp_path):
     assert result["machine"]["threads"] == 1
     with pytest.raises(SystemExit):
         bench.main(["--steps", "1", "--set", "batch"])
+
+
+def test_bench_train_times_a_reference_before_and_after_and_reports_the_ratio(tmp_path):
+    out = tmp_path / "train.json"
+    bench = load_script("bench_train")
+    base = ["prompt=false", "inject=none", "lambda_prompt=0", "crop=32"]
+    assert bench.main(["--profile", "tiny", "--steps", "2", "--threads", "1", "--out", str(out),
+                       "--set", *base, "batch=2", "clip_len=1", "--vs", *base, "batch=1",
+                       "clip_len=1"]) == 0
+    result = json.loads(out.read_text())
+    ref = result["reference"]
+    assert ref["changes"]["batch"] == 1 and len(ref["wall_s"]) == 2
+    assert result["ratio"] == pytest.approx(result["wall_s"] / (sum(ref["wall_s"]) / 2), abs=2e-3)
+    with pytest.raises(SystemExit):
+        bench.main(["--steps", "1", "--vs", "batch"])
