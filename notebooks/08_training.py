@@ -128,7 +128,10 @@ pd.DataFrame([{"field": f.name, "value": field_value(f.name), "meaning": f.metad
 #   drift of what the layer computes.
 # - **A short run's recipe**: `lr = 4e-3` with a 25-step linear warm-up (Turtle: 4e-4, none).
 #   Chosen on the val scenes, never on test (notebook 09, section 9): in 300 steps the `tiny`
-#   network at 1e-3 hardly leaves the identity, at 1.6e-2 it diverges.
+#   network at 1e-3 hardly leaves the identity, at 1.6e-2 it diverges. Notebook 09 also finds
+#   a better recipe for the same two minutes on 2 cores - 6 clips x 2 frames, 350 steps, 8e-3,
+#   the gradient norm clipped at 0.01 (`grad_clip`), more than +2 dB over the input - which the
+#   profile adopts once this course's committed runs are re-made with it.
 
 # %% [markdown]
 # ## 2. Which clips each step sees, and the 8 symmetries

@@ -663,23 +663,103 @@ assert 1.6 < ronin62["mean"] < 2.0 < ronin62["high"]  # "closer, not there"
 assert ronin62["mean"] > recipe[study.DEFAULT_SHAPE]["RONIN-lite (masks)"]["mean"] + 0.15
 assert config.get_profile("tiny").batch == 4  # the profile has not switched yet (below)
 assert gs62["variants"]["single frame (no history)"]["test"]["gap_vs_twin"]["low"] > 0
-budget = load_result("bench_train_tiny_cpu.json")  # 300 steps of this recipe, 2 threads
-print(f"{budget['steps']} steps with {budget['changes']['batch']} clips x "
-      f"{budget['changes']['clip_len']} frames: {budget['wall_s']:.0f} s on "
-      f"{budget['threads']} threads ({budget['machine']['cpu']}); `{budget['command']}`")
-assert budget["changes"]["batch"] == 6 and budget["wall_s"] < 120  # "within the budget"
 pd.DataFrame({shape: {label: stats.bracket(r) for label, r in rows_.items()}
               for shape, rows_ in recipe.items()})
 
 # %% [markdown]
-# Closer, not there: RONIN-lite restores about +1.8 dB with the new shape, a fifth of a dB
-# more than with the profile's, and the interval reaches +2 dB but its mean does not. The run
-# fits the budget with room to spare (300 steps in about a minute and a half on 2 cores of the
-# course machine), so the next lever is more steps within the two minutes. The
-# `tiny` profile still trains 4 clips x 3 frames: every notebook's committed runs and the
-# tolerances nbval checks them with were made with it, so switching is a change of its own
-# (re-running them all), listed as the next step. The single-frame network (12 one-frame clips)
-# restores more than either - distinct crops are what these short runs are short of.
+# Closer, not there: with 300 steps RONIN-lite restores about +1.8 dB with the new shape, a
+# fifth of a dB more than with the profile's, and the interval reaches +2 dB but its mean does
+# not. The single-frame network (12 one-frame clips) restores more than either - distinct crops
+# are what these short runs are short of. And the run leaves room in the budget.
+#
+# ### Within the two minutes: the rate again, clipped gradients, 350 and 300 steps
+#
+# With this shape a step costs a little less than the profile's, so a run of 350 steps looked
+# affordable. A longer run may want another learning rate, so the rate is swept again on val
+# at this shape and budget (the twin, seed 0) - once as before, and once with the gradient's
+# global norm clipped at 0.01 before each update (`TrainConfig.grad_clip`), as Restormer's
+# training code, which Turtle builds on, does - and the clipped recipe once more at the
+# profile's own 300 steps:
+
+# %%
+S62 = "6 clips x 2 frames"
+recipes = {"350 steps": load_result(study.results_name(steps=350, shape=S62)),
+           "350 steps, clipped": load_result(study.results_name(steps=350, shape=S62,
+                                                                grad_clip=0.01)),
+           "300 steps, clipped": load_result(study.results_name(shape=S62, grad_clip=0.01))}
+sweep_r = pd.DataFrame({name: {lr: e["val_psnr"] for lr, e in g["lr_sweep"].items()}
+                        for name, g in recipes.items()}).sort_index()
+sweep_r.index.name = "learning rate (twin, seed 0, val PSNR dB)"
+assert all(g["meta"]["chosen_lr"] == 8e-3 for g in recipes.values())  # the val maxima
+assert sweep_r.loc["0.016", "350 steps"] < 15 < sweep_r.loc["0.016", "350 steps, clipped"]
+assert sweep_r.loc["0.008", "350 steps, clipped"] > sweep_r.loc["0.008", "350 steps"]
+sweep_r.round(2)
+
+# %% [markdown]
+# Every sweep chooses 8e-3, twice the 300-step, unclipped choice. Without clipping it sits
+# next to a rate that diverges; with clipping 1.6e-2 trains too. Since almost every gradient
+# here is larger than 0.01, clipping rescales every step to the same norm: AdamW then sees each
+# step's direction and not its size, and one sudden large gradient can no longer throw its
+# moment estimates off. Each recipe was trained on 3 seeds and scored on test once:
+
+# %%
+def seed_scores(g, label):
+    e = g["variants"][label]["test"]
+    return [np.mean(list(e["per_seed_scene"][s].values())) for s in sorted(e["per_seed_scene"])]
+
+
+rows_r = {}
+for name, g in recipes.items():
+    for label in (study.TWIN, "RONIN-lite (masks)"):
+        e = g["variants"][label]["test"]
+        rows_r[(name, label)] = {
+            "test PSNR per seed": ", ".join(f"{x:.2f}" for x in seed_scores(g, label)),
+            "over input [95 %]": stats.bracket(study.gain_over_input(e)),
+            "vs twin [95 %]": stats.bracket(e["gap_vs_twin"]) if "gap_vs_twin" in e else ""}
+gain_r = {name: study.gain_over_input(g["variants"]["RONIN-lite (masks)"]["test"])
+          for name, g in recipes.items()}
+print("RONIN-lite (masks) over the degraded input, 300 steps clipped:",
+      stats.format_interval(gain_r["300 steps, clipped"]))
+# the sentences below, checked
+assert min(seed_scores(recipes["350 steps"], "RONIN-lite (masks)")) < 25  # one seed stalled
+for name in ("350 steps, clipped", "300 steps, clipped"):
+    assert gain_r[name]["mean"] >= 2.0 and gain_r[name]["low"] > 1.5  # "+2 dB, and most of
+    assert np.ptp(seed_scores(recipes[name], "RONIN-lite (masks)")) < 0.3  # its interval"
+pd.DataFrame(rows_r).T
+
+# %% [markdown]
+# With clipping the seeds agree, and **RONIN-lite restores more than +2 dB over the degraded
+# input on test**, at 350 steps and at 300, the interval over 7 scenes x 3 seeds included.
+# Without clipping, the same rate left one RONIN-lite seed near its input and the mean below
+# the twin's: a rate chosen on the twin alone is not necessarily safe for the network with the
+# prompt loss, and clipping is what made it so. With either recipe the prompt's gap over the
+# twin stays within a few tenths of a dB of 0 (last column): the budget buys restoration, not
+# yet a use for the prompt.
+#
+# Which recipe fits the two minutes? Timed alone on 2 threads, the 350-step run took more than
+# two minutes (printed below) - and seconds alone say little on a shared machine whose speed
+# drifts from hour to hour. So the 300-step recipe is timed against the profile's own 300-step
+# run, back to back in one process (the profile's run before and after it):
+
+# %%
+budget = load_result("bench_train_tiny_cpu.json")  # the 300-step recipe vs the profile's run
+b350 = load_result("bench_train_tiny_cpu_350steps.json")
+print(f"{budget['steps']} steps of {budget['changes']['batch']} clips x "
+      f"{budget['changes']['clip_len']} frames, clipped: {budget['wall_s']:.0f} s; the profile's "
+      f"run: {' and '.join(f'{w:.0f} s' for w in budget['reference']['wall_s'])}; "
+      f"ratio {budget['ratio']:.2f} ({budget['threads']} threads, {budget['machine']['cpu']})")
+print(f"350 steps, timed alone at another time: {b350['wall_s']:.0f} s")
+assert b350["wall_s"] > 120  # "more than two minutes"
+print(f"`{budget['command']}`")
+assert budget["steps"] == 300 and budget["changes"]["grad_clip"] > 0
+assert budget["ratio"] <= 1.05  # "costs no more than the profile's run"
+
+# %% [markdown]
+# The 300-step recipe costs no more than the profile's own run (the ratio printed above), so it
+# restores +2 dB within the `tiny` budget by construction, whatever the machine. The `tiny`
+# profile itself still trains 4 clips x 3 frames at 4e-3, unclipped: every notebook's committed
+# runs and the tolerances nbval checks them with were made with it, so switching the profile to
+# this recipe means re-making them all, the next step.
 
 # %% [markdown]
 # The prompt path has choices of its own, made on the same val scenes with RONIN-lite's default
@@ -1143,6 +1223,75 @@ assert ship_gap["low"] > 0.3 and (ship_scenes > 0).all()  # "ahead on every scen
 ship_scenes.round(2).to_frame()
 
 # %% [markdown]
+# **How this regime was picked, and what that costs.** The 1,200-step budget was run after the
+# 300-step regimes had shown nothing, and it is the one shipped *because* its test gap cleared
+# +0.3 dB: a choice made with the test split in view, which a reader should discount. The val
+# scenes were never used to pick it, so they are a check the choice could have failed - the
+# same runs, scored on the 3 val scenes:
+
+# %%
+val12 = pd.DataFrame({label: {"val gap vs twin [joint 95 %]": stats.bracket(
+    v12[label]["val"]["gap_vs_twin"]), "seeds": v12[label]["val"]["gap_vs_twin"]["n_seeds"],
+    "scenes": len(v12[label]["val"]["per_seed_scene"]["0"])} for label in labels12[1:]}).T
+val_ronin12 = v12["RONIN-lite (FiLM)"]["val"]["gap_vs_twin"]
+# the sentence below, checked: RONIN-lite's val interval excludes 0; the controls' span it
+assert val_ronin12["low"] > 0
+assert all(v12[lb]["val"]["gap_vs_twin"]["low"] < 0 < v12[lb]["val"]["gap_vs_twin"]["high"]
+           for lb in ("prompt loss only (not injected)", "FiLM, no language (lambda_2 = 0)"))
+val12
+
+# %% [markdown]
+# On val RONIN-lite's prompt still gains over its twin, with an interval above 0, so the
+# regime was not a lucky draw of the test scenes. But the controls, which separate on test,
+# do not on val: with 3 scenes their intervals are wide and span 0, so the val split alone
+# could not say *what* carries the gain. A confirmation that owes nothing to the test split
+# would run this budget where it was not chosen, on another benchmark
+# (`python data_scripts/run_grounding_study.py compare --benchmark 4d-lite --steps 1200`, about
+# a quarter of an hour per run on one core); it has not been run.
+#
+# **On real footage, degraded by other code.** A user's video was not degraded by this
+# project's operators. `python data_scripts/real_footage_check.py` takes the five test videos
+# (24 frames each, the central 256 px), degrades each once with Gaussian noise (σ 25/255),
+# Gaussian blur (σ 2 px) and JPEG (quality 20) - made once by Pillow and NumPy and once by the
+# project's operators at the same settings - and restores every clip through the code of
+# `ronin-lite restore` with each shipped network (`results/real_footage.json`; 39 minutes on
+# 2 cores shared with two trainings, most of it the `small` pair). Per video, mean of the 2
+# seeds, the 3 degradations and the 2 implementations:
+
+# %%
+rf = load_result("real_footage.json")
+rf_pair = rf["pairs"]["tiny, 1,200 steps, FiLM (seeds 0, 1)"]
+rf_rows = pd.DataFrame([{"video": r["video"], "degradation": r["degradation"],
+                         "input": r["input_psnr"],
+                         "RONIN-lite": np.mean([r["psnr"][n] for n in rf_pair["ronin"]]),
+                         "twin": np.mean([r["psnr"][n] for n in rf_pair["twin"]])}
+                        for r in rf["rows"]])
+rf_rows["RONIN-lite - twin"] = rf_rows["RONIN-lite"] - rf_rows["twin"]
+per_video = rf_rows.groupby("video")[["input", "RONIN-lite", "twin", "RONIN-lite - twin"]].mean()
+per_cell = rf_rows.pivot_table(index="video", columns="degradation", values="RONIN-lite - twin")
+print("RONIN-lite - twin:", stats.format_interval(rf_pair["gap_vs_twin"]),
+      f"| Pillow/NumPy degradations only: {rf_pair['by']['operators=independent']['gap']:+.2f} dB")
+print("per degradation (dB):", {d: round(rf_pair["by"][f"degradation={d}"]["gap"], 2)
+                                for d in ("blur", "jpeg", "noise")})
+# the sentences below, checked
+assert rf_pair["gap_vs_twin"]["low"] > 0 and (per_video["RONIN-lite - twin"] > 0).all()
+assert rf_pair["by"]["operators=independent"]["gap"] > 0.3
+assert rf_pair["by"]["degradation=blur"]["gap"] > 1.0
+assert abs(rf_pair["by"]["degradation=blur"]["twin"] - rf_pair["by"]["degradation=blur"]["input"]) \
+    < 0.2  # the twin does not deblur this footage
+assert per_cell.loc["bigbuckbunny", "noise"] < -0.5
+per_video.join(per_cell.add_prefix("gap, ")).round(2)
+
+# %% [markdown]
+# RONIN-lite is no worse than its twin on footage it never saw, degraded by code it never saw:
+# ahead on every video, and by about as much with Pillow's blur and JPEG as with the project's
+# own. The gain is again on blur, and here it is larger than on the benchmark: on these blurred
+# videos the twin gives back its input almost unchanged, while RONIN-lite deblurs by well over
+# a dB. The one clear loss is noise on *Big Buck Bunny*, the animated film whose flat synthetic
+# surfaces look like nothing in training. Five videos, two seeds: a check that the shipped pair
+# travels, not a second benchmark.
+
+# %% [markdown]
 # ### The regime map
 #
 # Every regime measured, side by side: what a true description is worth (orange) and what
@@ -1265,7 +1414,9 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # <details><summary>Solutions</summary>
 #
 # ```python
-# # 1.
+# # 1. expected: 16 noise clips, PSNR about 28.50 dB, SSIM about 0.799; the best SSIM on
+# #    noise is the no-prompt twin's (0.800), by a hair over RONIN-lite and non-local means
+# #    (0.799 each): on noise the learned and the classical denoiser are level here
 # noise = [r for r in bench_ronin["rows"]["RONIN-lite"] if r["task"] == "noise"]
 # print(np.mean([r["psnr"] for r in noise]), np.mean([r["ssim"] for r in noise]))
 # print({m: s["noise"]["ssim"] for m, s in summaries.items()})
@@ -1274,7 +1425,10 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # # 3. (shell) python data_scripts/run_ablations.py --groups lambda --benchmark tv-lite \
 # #        --results results/tv --runs runs/ablations-tv
 # #    the file holds all five lambda values; compare "0" with "1" using ablations.paired
-# # 4.
+# # 4. expected: about [+0.01, +0.22] dB from the bootstrap and [+0.01, +0.22] from
+# #    mean +- 2 SEM (mean +0.12): the two agree, and both treat the 48 clips as independent -
+# #    the mistake section 3 shows; resampling the two scenes is what would be honest here,
+# #    and two units are too few for any interval
 # rng = np.random.default_rng(0)
 # boot = [rng.choice(pairs["diff"], len(pairs)).mean() for _ in range(2000)]
 # print(np.percentile(boot, [2.5, 97.5]), pairs["diff"].mean() + np.array([-2, 2]) *

@@ -130,7 +130,7 @@ def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
 
     script = load_script("run_grounding_study")
     args = Namespace(seeds=[0, 1], profile="tiny", steps=40, runs=str(tmp_path / "runs"),
-                     grounding=str(tmp_path / "g"), benchmark="3d-lite")
+                     grounding=str(tmp_path / "g"), benchmark="3d-lite", grad_clip=0.0)
 
     def write(changes, seed, offset, with_test=False):
         cfg = study.study_config(changes, seed, 4e-3, "tiny", 40, runs=args.runs,
