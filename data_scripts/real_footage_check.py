@@ -119,7 +119,8 @@ def _save_frames(frames: np.ndarray, folder: Path) -> None:
 def _read_frames(folder: Path) -> np.ndarray:
     from PIL import Image
 
-    return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in sorted(folder.glob("*.png"))])
+    files = sorted(folder.glob("*.png"))
+    return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in files])
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -141,7 +142,8 @@ def run(pairs: dict, videos, degradations, operators, frames: int, size: int,
     rows = []
     jobs = [(v, d, o) for v in videos for d in degradations for o in operators]
     with tempfile.TemporaryDirectory(prefix="ronin-real-") as tmp:
-        for k, (video, degradation, ops) in enumerate(tqdm(jobs, desc="clips", disable=not progress)):
+        bar = tqdm(jobs, desc="clips", disable=not progress)
+        for k, (video, degradation, ops) in enumerate(bar):
             clean = clean_clip(video, frames, size)
             make = _independent if ops == "independent" else _project
             degraded = make(clean, degradation, seed)
