@@ -38,6 +38,7 @@ import numpy as np
 
 from ronin_lite import stats
 from ronin_lite.data.benchmarks import BUNDLED_SPLITS
+from ronin_lite.data.frames import to_uint8
 from ronin_lite.data.scenes import video_scenes
 from ronin_lite.io import write_json_atomic
 
@@ -64,7 +65,7 @@ def _independent(frames: np.ndarray, degradation: str, seed: int) -> np.ndarray:
     if degradation == "noise":
         rng = np.random.default_rng(seed)
         noisy = frames / 255.0 + NOISE_SIGMA * rng.standard_normal(frames.shape)
-        return np.clip(np.round(noisy * 255.0), 0, 255).astype(np.uint8)
+        return to_uint8(noisy)
     out = []
     for frame in frames:
         image = Image.fromarray(frame)
@@ -88,7 +89,7 @@ def _project(frames: np.ndarray, degradation: str, seed: int) -> np.ndarray:
         out = d.gaussian_blur(clip, sigma=BLUR_SIGMA)
     else:
         out = d.jpeg(clip, quality=JPEG_QUALITY)
-    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(out)
 
 
 def clean_clip(video: str, frames: int, size: int) -> np.ndarray:
@@ -105,7 +106,7 @@ def clean_clip(video: str, frames: int, size: int) -> np.ndarray:
     side = min(size, h, w) // 8 * 8
     top, left = (h - side) // 2, (w - side) // 2
     crop = clip[:, top:top + side, left:left + side]
-    return np.clip(np.round(crop * 255.0), 0, 255).astype(np.uint8)
+    return to_uint8(crop)
 
 
 def _save_frames(frames: np.ndarray, folder: Path) -> None:
@@ -114,13 +115,6 @@ def _save_frames(frames: np.ndarray, folder: Path) -> None:
     folder.mkdir(parents=True)
     for i, frame in enumerate(frames):
         Image.fromarray(frame).save(folder / f"{i:04d}.png")
-
-
-def _read_frames(folder: Path) -> np.ndarray:
-    from PIL import Image
-
-    files = sorted(folder.glob("*.png"))
-    return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in files])
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -135,7 +129,7 @@ def run(pairs: dict, videos, degradations, operators, frames: int, size: int,
     from tqdm.auto import tqdm
 
     from ronin_lite import load_pretrained
-    from ronin_lite.infer import restore_video
+    from ronin_lite.infer import read_frames, restore_video
 
     names = sorted({n for variant, twin in pairs.values() for n in (*variant, *twin)})
     models = {n: load_pretrained(n) for n in names}
@@ -157,7 +151,7 @@ def run(pairs: dict, videos, degradations, operators, frames: int, size: int,
                 t0 = time.perf_counter()
                 restore_video(model, src, out, progress=False)
                 row["seconds"][name] = round(time.perf_counter() - t0, 2)
-                row["psnr"][name] = _psnr(_read_frames(out), clean)
+                row["psnr"][name] = _psnr(np.stack(list(read_frames(out)[0])), clean)
             rows.append(row)
     return {"rows": rows, "pairs": summarise(pairs, rows)}
 
