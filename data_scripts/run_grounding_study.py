@@ -95,8 +95,7 @@ def _sweep_config(args, lr: float):
     """The twin at ``lr`` (the ``sweep`` step's run), with the study's batch shape and steps: a
     learning rate is chosen for the recipe it trains (at tiny's shape, the ``shape`` step's run
     of a shape is also that shape's sweep run at the chosen rate)."""
-    return _config(args, study.with_shape(study.VARIANTS[study.TWIN], args.shape),
-                   args.sweep_seed, lr)
+    return _shape_config(args, args.shape, lr)
 
 
 def _encoder():
