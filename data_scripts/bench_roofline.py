@@ -17,6 +17,9 @@ profile's RONIN-lite (``tiny``, ``small``, ``full``; the shipped architecture, r
   with the allocator's state: a fresh output buffer is first touched page by page), so the
   **ceiling** is the best of all of them: what "one large, well-shaped kernel" achieves here.
   The **ratio** model / ceiling is the figure to compare across machines.
+* the process runs as ``ronin-lite restore`` and ``evaluate`` do: glibc keeps freed memory for
+  reuse (:func:`ronin_lite.runtime.keep_freed_memory`; without it each frame's feature maps are
+  fresh pages, see that module); ``--default-allocator`` measures without it.
 * on a GPU also the **model FLOP utilisation** (MFU) of the training step: achieved FLOP/s over
   the device's dense bf16 peak, read from :data:`BF16_PEAK_TFLOPS` by the device's name (NVIDIA's
   data sheets, dense, without sparsity; a device not listed reports no MFU).
@@ -79,20 +82,50 @@ def reference_conv(device: torch.device, repeats: int = 7) -> dict:
             "dtype": str(dtype).replace("torch.", ""), "shape": [batch, 64, 256, 256]}
 
 
-def inference(profile: str, size: int, frames: int, device: torch.device) -> dict:
+def compile_blocks(model: RoninLite, freeze: bool) -> int:
+    """``torch.compile`` every stateless transformer block (static shapes); returns how many.
+
+    The whole forward cannot be compiled once: the stream's state changes between frames
+    (the number of cached frames grows to ``tau``, ``frames_seen`` counts), so dynamo
+    recompiles on each of the first frames and then hits its recompile limit. The blocks
+    without history have one input shape per level. ``freeze``: inductor's freezing (weights
+    as constants, oneDNN weight prepacking and convolution fusions), inference only.
+    """
+    from ronin_lite.models.blocks import TransformerBlock
+
+    if freeze:
+        import torch._inductor.config as inductor_config
+
+        inductor_config.freezing = True
+    count = 0
+    for stage in model.backbone.stages.values():
+        for i, block in enumerate(stage.blocks):
+            if isinstance(block, TransformerBlock):
+                stage.blocks[i] = torch.compile(block, dynamic=False)
+                count += 1
+    return count
+
+
+def inference(profile: str, size: int, frames: int, device: torch.device,
+              compile_mode: str = "none") -> dict:
     """MACs per frame and the achieved rate of a warm stream at ``size`` x ``size``."""
     model = RoninLite.from_profile(profile).to(device).eval()
     gen = torch.Generator().manual_seed(0)
     tau = model.backbone.config.tau
     clip = torch.rand(tau + frames, 1, 3, size, size, generator=gen).to(device)
+    compiled = 0
     with torch.inference_mode():
         state = None
         for frame in clip[:tau]:  # warm the history: the steady state of a stream
             state = model(frame, state).state
-        counter = FlopCounterMode(display=False)
+        counter = FlopCounterMode(display=False)  # counted on the eager network
         with counter:
             model(clip[tau], state)
         macs = counter.get_total_flops() // 2
+        if compile_mode != "none":
+            compiled = compile_blocks(model, freeze=compile_mode == "blocks-frozen")
+            for frame in clip[:tau]:  # compiles (once per block) before the timing
+                model(frame, state)
         times = []
         for frame in clip[tau:]:
             _sync(device)
@@ -102,7 +135,8 @@ def inference(profile: str, size: int, frames: int, device: torch.device) -> dic
             times.append(time.perf_counter() - tick)
     seconds = statistics.median(times)
     return {"size": size, "gmacs_per_frame": macs / 1e9, "seconds_per_frame": seconds,
-            "fps": 1 / seconds, "gmac_per_s": macs / seconds / 1e9, "timed_frames": frames}
+            "fps": 1 / seconds, "gmac_per_s": macs / seconds / 1e9, "timed_frames": frames,
+            "compile": compile_mode, "compiled_blocks": compiled}
 
 
 def training(profile: str, steps: int, device: torch.device) -> dict:
@@ -205,15 +239,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profiler", action="store_true",
                    help="also print torch.profiler's top operators (self time) of 4 streamed "
                         "frames of each profile's inference")
+    p.add_argument("--compile", choices=["none", "blocks", "blocks-frozen"], default="none",
+                   help="inference with every stateless block torch.compile'd (blocks-frozen: "
+                        "with inductor's freezing); the first frames pay the compilation")
+    p.add_argument("--default-allocator", action="store_true",
+                   help="leave glibc's malloc settings alone (the CLI's restore and evaluate "
+                        "call ronin_lite.runtime.keep_freed_memory; this measures without it)")
     p.add_argument("--out", type=Path, help="JSON file (default: "
                    "results/bench_roofline_<cpu|cuda>.json)")
     args = p.parse_args(argv)
+    from ronin_lite.runtime import keep_freed_memory
+
+    kept = False if args.default_allocator else keep_freed_memory()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     out_path = args.out or ROOT / "results" / f"bench_roofline_{device.type}.json"
     rows, references = [], [reference_conv(device)]
     for profile in args.profiles:
-        row = {"profile": profile, "inference": inference(profile, args.size, args.frames, device)}
+        row = {"profile": profile,
+               "inference": inference(profile, args.size, args.frames, device, args.compile)}
         references.append(reference_conv(device))
         trained = args.train_profiles or (list(PROFILES) if device.type == "cuda"
                                           else ["tiny", "small"])
@@ -247,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
     from ronin_lite.io import write_json_atomic
 
-    write_json_atomic(out_path, {"machine": machine(device, args.threads), "rows": rows,
+    write_json_atomic(out_path, {"machine": {**machine(device, args.threads),
+                                             "freed_memory_kept": kept}, "rows": rows,
                                  "references": references, "ceiling_gmac_per_s": ceiling,
                                  "command": "python data_scripts/bench_roofline.py "
                                             + " ".join(argv if argv is not None else sys.argv[1:])})

@@ -279,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     from .io import write_json_atomic
 
     args = _parser().parse_args(argv)
+    from .runtime import keep_freed_memory
+
+    keep_freed_memory()  # each clip's frames reuse the last frame's buffers (ronin_lite.runtime)
     try:
         # the protocol's settings, or an explicitly named profile's: never the machine's
         size, per_scene = EVAL_SIZE, EVAL_CLIPS_PER_SCENE

@@ -269,9 +269,12 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
     ``side_by_side``: also write input | restored. ``tile``, ``overlap``, ``spill``: frames
     larger than ``tile`` pixels on a side are restored as overlapping tiles, each with its own
     history (:class:`~ronin_lite.tiling.TiledStream`; ``tile=0``: whole frames). Returns
-    :class:`RestoreStats`.
+    :class:`RestoreStats`. Sets glibc to keep freed memory for the next frame
+    (:func:`ronin_lite.runtime.keep_freed_memory`, process-wide; a no-op without glibc).
     """
     from tqdm.auto import tqdm
+
+    from .runtime import keep_freed_memory
 
     outputs = [Path(output)] + ([Path(side_by_side)] if side_by_side else [])
     if len({p.resolve() for p in outputs}) != len(outputs):
@@ -282,6 +285,7 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
         _check_output(path, overwrite)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model = model.to(device).eval()
+    keep_freed_memory()  # every frame reuses the last one's buffers: no page faults per frame
     notes: set = set()
     frames, fps = read_frames(source, notes)
     writers = [_Writer(p, fps) for p in outputs]

@@ -305,17 +305,20 @@ def hand_counted_macs(model: StreamingUNet, size: int, warmup: int = 3) -> int:
              for mod in model.modules() if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
     original = ChannelAttention.attend
 
-    def attend(self, q, k, v):
+    def attend(self, q, k, v, **kwargs):
         if count["on"]:
             _, heads, d, pixels = q.shape
             count["macs"] += 2 * heads * d * k.shape[2] * pixels
-        return original(self, q, k, v)
+        return original(self, q, k, v, **kwargs)
 
     gen = torch.Generator().manual_seed(0)
     frames = torch.rand(warmup + 1, 1, 3, size, size, generator=gen)
     ChannelAttention.attend = attend
     try:
-        with torch.no_grad():
+        # the training (NCHW) layout, where every convolution runs as its module (the NHWC
+        # inference path calls some as functions, which module hooks do not see); the counter
+        # in macs_per_frame counts the inference path: equal counts, equal work in both
+        with torch.enable_grad():
             state = None
             for frame in frames[:-1]:
                 _, state = model(frame, state)
@@ -422,3 +425,56 @@ def test_layernorm_fused_nhwc_path_equals_the_nchw_formula(dtype):
     big = (100 + 0.1 * torch.randn(2, 24, 4, 4, generator=torch.Generator().manual_seed(0)))
     out = norm(big.to(dtype).contiguous(memory_format=torch.channels_last))
     torch.testing.assert_close(out.float(), norm(big.to(dtype).float()), atol=0.05 * 3, rtol=0.02)
+
+
+def _nhwc(x):
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("heads", [1, 4])
+def test_nhwc_fast_paths_of_the_blocks_equal_their_nchw_computation(heads):
+    """The inference layout's fast paths (GDFN as two half-width branches, attention norms by
+    square-and-sum, the attention output made token-first) compute the same numbers as the
+    training layout's code, block by block, and keep the map NHWC for the next layer."""
+    from ronin_lite.models.blocks import ChannelAttention, GatedFFN, is_nhwc
+    from ronin_lite.models.history import FrameHistoryRouter
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 16, 12, 20, generator=gen)
+    blocks = [GatedFFN(16, 2.5), ChannelAttention(16, heads)]
+    for block in blocks:
+        with torch.no_grad():
+            for p in block.parameters():
+                p.normal_(0, 0.3, generator=gen)
+        with torch.no_grad():
+            slow, fast = block(x), block(_nhwc(x))
+        assert is_nhwc(fast) and not is_nhwc(slow)
+        torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+    router = FrameHistoryRouter(16, heads)
+    cache = router.empty_cache(2, 12, 20)
+    with torch.no_grad():
+        for p in router.parameters():
+            p.normal_(0, 0.3, generator=gen)
+        for frame in (x, x.flip(-1), x.roll(3, -2)):  # a history of 0, 1, 2 frames
+            slow, entry_slow = router(frame, cache)
+            fast, entry_fast = router(_nhwc(frame), cache)
+            assert is_nhwc(fast)
+            torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+            for name in entry_slow:
+                torch.testing.assert_close(entry_fast[name], entry_slow[name], atol=1e-6,
+                                           rtol=1e-5)
+            cache = {k: torch.cat([cache[k], entry_slow[k]], dim=1) for k in cache}
+
+
+def test_keep_freed_memory_is_applied_once_and_says_so():
+    import sys
+
+    from ronin_lite import runtime
+
+    first = runtime.keep_freed_memory()
+    assert runtime.keep_freed_memory() is first  # idempotent
+    if sys.platform.startswith("linux"):
+        import platform
+
+        if platform.libc_ver()[0] == "glibc":
+            assert first is True

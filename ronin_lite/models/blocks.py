@@ -36,6 +36,25 @@ AttentionKind = Literal["reduced", "channel"]
 ATTENTION_KINDS: tuple[str, ...] = ("reduced", "channel")
 
 
+def is_nhwc(x: Tensor) -> bool:
+    """Is ``x (B, C, H, W)`` laid out channels_last (NHWC), the inference layout?
+
+    The network runs NHWC without gradients (see :mod:`ronin_lite.models.unet`); the blocks
+    below then take fast paths that compute the same numbers in an order that suits that
+    layout. Training (NCHW) never takes them.
+    """
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
+def unit_norm_last(x: Tensor, eps: float = 1e-12) -> Tensor:
+    """``F.normalize(x, dim=-1)`` for a view whose last axis is strided (NHWC tokens).
+
+    ``torch.linalg.vector_norm`` over a strided axis runs an unvectorised loop, slower than
+    squaring and summing; the quotient equals ``F.normalize``'s to float rounding.
+    """
+    return x / x.square().sum(-1, keepdim=True).sqrt().clamp_min(eps)
+
+
 def _depthwise(channels: int) -> nn.Conv2d:
     """A 3x3 depthwise convolution: local spatial mixing at a cost of 9 MACs per value."""
     return nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False)
@@ -51,7 +70,7 @@ class LayerNorm2d(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        if is_nhwc(x):
             # NHWC (inference, see models/unet.py): the channels are the contiguous last axis of
             # the permuted view, so one fused layer_norm kernel does it. It accumulates in fp32
             # for bf16 inputs, and autocast runs layer_norm in fp32: the statistics stay fp32.
@@ -119,26 +138,45 @@ class ChannelAttention(nn.Module):
 
     def qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """q, k, v of a frame, each ``(B, heads, d, HW)``; q and k unit-norm along HW."""
-        b, c, h, w = x.shape
         qkv = self.qkv_spatial(self.to_qkv(x))  # (B, C, H, W) -> (B, 3C, H, W)
         q, k, v = rearrange(qkv, "b (three heads d) h w -> b three heads d (h w)", three=3,
                             heads=self.heads).unbind(1)  # 3 x (B, heads, d, HW)
+        if is_nhwc(qkv):  # inference: HW is the strided axis of these views
+            return unit_norm_last(q), unit_norm_last(k), v
         return F.normalize(q, dim=-1), F.normalize(k, dim=-1), v
 
-    def attend(self, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, tokens_first: bool = False) -> Tensor:
         """``softmax(q k^T * temperature) v``: ``q (B, h, d, L)``, ``k, v (B, h, m, L)``.
 
         ``m`` is the number of key channels per head: ``d`` for plain channel attention,
         ``(n + 1) d`` when ``n`` cached frames are routed beside the current one. Returns
-        ``(B, h, d, L)``, before the output projection.
+        ``(B, h, d, L)``, before the output projection; with ``tokens_first`` its transpose
+        ``(B, h, L, d)``, computed as ``v^T A^T`` (the same products, made directly in the order
+        an NHWC map needs, see :meth:`merge_heads`).
         """
-        attn = (q @ k.transpose(-2, -1)) * self.temperature  # (B, h, d, m)
-        return attn.softmax(dim=-1) @ v
+        attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(dim=-1)  # (B, h, d, m)
+        if tokens_first:
+            return v.transpose(-2, -1) @ attn.transpose(-2, -1)  # (B, h, L, d)
+        return attn @ v
+
+    def merge_heads(self, out: Tensor, like: Tensor) -> Tensor:
+        """Attention output back to a map shaped and laid out like ``like (B, C, H, W)``.
+
+        NCHW: ``out (B, h, d, HW)`` is already one (a view). NHWC: ``out (B, h, HW, d)`` (from
+        ``attend(..., tokens_first=True)``) becomes ``(B, H, W, C)`` in memory, a view for one
+        head, one copy for several; the projection and the residual sum then stay NHWC instead
+        of mixing layouts.
+        """
+        b, _, h, w = like.shape
+        if is_nhwc(like):
+            tokens = out.transpose(1, 2).reshape(b, h, w, self.channels)  # (B, H, W, C)
+            return tokens.permute(0, 3, 1, 2)  # (B, C, H, W) view, channels_last in memory
+        return rearrange(out, "b heads d (h w) -> b (heads d) h w", h=h)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.attend(*self.qkv(x))  # (B, h, d, HW)
-        out = rearrange(out, "b heads d (h w) -> b (heads d) h w", h=x.shape[2])
-        return self.project(out)  # (B, C, H, W)
+        q, k, v = self.qkv(x)  # (B, h, d, HW) each
+        out = self.attend(q, k, v, tokens_first=is_nhwc(x))
+        return self.project(self.merge_heads(out, x))  # (B, C, H, W)
 
 
 class GatedFFN(nn.Module):
@@ -158,6 +196,15 @@ class GatedFFN(nn.Module):
         self.project = nn.Conv2d(hidden, channels, 1, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        if is_nhwc(x):
+            # inference: the two halves as two half-width branches (the same weights, sliced),
+            # so that each half is a contiguous NHWC map; GELU on a channel half of one NHWC
+            # map is a strided loop, much slower than on a contiguous one. The same numbers.
+            hidden = self.project.in_channels
+            halves = [F.conv2d(F.conv2d(x, self.expand.weight[part]),
+                               self.spatial.weight[part], padding=1, groups=hidden)
+                      for part in (slice(None, hidden), slice(hidden, None))]
+            return self.project(F.gelu(halves[0]).mul_(halves[1]))  # (B, C, H, W)
         x1, x2 = self.spatial(self.expand(x)).chunk(2, dim=1)  # 2 x (B, hidden, H, W)
         return self.project(F.gelu(x1) * x2)  # (B, C, H, W)
 

@@ -68,7 +68,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import ChannelAttention, GatedFFN, LayerNorm2d
+from .blocks import ChannelAttention, GatedFFN, LayerNorm2d, is_nhwc, unit_norm_last
 
 BlockCache = dict[str, Tensor]  # name -> (B, n, ...), n <= tau cached frames, oldest first
 
@@ -123,25 +123,25 @@ class FrameHistoryRouter(ChannelAttention):
         return {name: torch.zeros(shape, device=device, dtype=dtype) for name in self.cache_names}
 
     def route(
-        self, q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor
+        self, q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor,
+        tokens_first: bool = False,
     ) -> Tensor:
         """Attend from the current frame over cached + current keys and values.
 
         ``q, k, v (B, h, d, L)``: the current frame; ``past_k, past_v (B, n, h, d, L)``: the
         history (keys unit-norm along ``L``), pixels in the same order. Returns
-        ``(B, h, d, L)``, before the output projection.
+        ``(B, h, d, L)`` (``tokens_first``: ``(B, h, L, d)``), before the output projection.
         """
         keys = torch.cat([_frames_to_channels(past_k), k], dim=2)  # (B, h, (n + 1) d, L)
         values = torch.cat([_frames_to_channels(past_v), v], dim=2)
-        return self.attend(q, keys, values)
+        return self.attend(q, keys, values, tokens_first=tokens_first)
 
     def forward(  # type: ignore[override]  # the cache is an extra input
         self, x: Tensor, cache: BlockCache
     ) -> tuple[Tensor, BlockCache]:
         q, k, v = self.qkv(x)  # (B, h, d, HW) each
-        out = self.route(q, k, v, cache["key"], cache["value"])
-        out = rearrange(out, "b heads d (h w) -> b (heads d) h w", h=x.shape[2])
-        return self.project(out), {"key": k[:, None], "value": v[:, None]}
+        out = self.route(q, k, v, cache["key"], cache["value"], tokens_first=is_nhwc(x))
+        return self.project(self.merge_heads(out, x)), {"key": k[:, None], "value": v[:, None]}
 
 
 def _to_patches(x: Tensor, heads: int, patch: int) -> Tensor:

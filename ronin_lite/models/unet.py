@@ -55,7 +55,9 @@ Departures from Turtle:
 ``channels_last`` (NHWC), and every convolution, norm and element-wise op downstream keeps that
 layout: oneDNN's depthwise and 1x1 kernels run without reordering each map to a blocked format
 and back, and :class:`~ronin_lite.models.blocks.LayerNorm2d` becomes one fused kernel over the
-contiguous channel axis. The outputs equal the NCHW computation's to float rounding (tested to
+contiguous channel axis. The blocks take NHWC-specific paths for the same numbers (the gated
+FFN's halves as two branches, attention norms by square-and-sum, attention outputs made
+token-first so that projection and residual stay NHWC; :mod:`~ronin_lite.models.blocks`). The outputs equal the NCHW computation's to float rounding (tested to
 1e-5); the speed is measured by ``data_scripts/bench_roofline.py``. Training (gradients on) keeps
 the NCHW layout, so that a training run computes what it computed before, bit for bit (the
 shipped runs reproduce; ``tools/notebook_runs.py``).
