@@ -118,6 +118,9 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
     assert tables.main(["--study", "--benchmark", "tv-lite"]) == 0
     assert tables.main(["--study", "--steps", "1200"]) == 0
     assert tables.main(["--study", "--shape", "6 clips x 2 frames"]) == 0
+    assert tables.main(["--study", "--shape", "6 clips x 2 frames", "--grad-clip", "0.01"]) == 0
+    assert tables.main(["--study", "--steps", "600", "--shape", "6 clips x 2 frames",
+                        "--grad-clip", "0.01"]) == 0
     assert tables.main(["--real-footage"]) == 0
     out = capsys.readouterr().out
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
