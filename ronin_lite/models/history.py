@@ -68,7 +68,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import ChannelAttention, GatedFFN, LayerNorm2d, is_nhwc, unit_norm_last
+from .blocks import ChannelAttention, GatedFFN, LayerNorm2d, is_nhwc
 
 BlockCache = dict[str, Tensor]  # name -> (B, n, ...), n <= tau cached frames, oldest first
 
