@@ -8,8 +8,9 @@
         --out results/bench_train_tiny_cpu_350steps.json
     python data_scripts/bench_train.py --profile tiny --steps 300 --threads 2 \
         --set scenes=bundled batch=6 clip_len=2 warmup=25 lr=0.008 grad_clip=0.01 \
-        --vs scenes=bundled --grounding-root data/grounding-study/statistics \
-        --out results/bench_train_tiny_cpu.json    # the study's tiny recipe vs the profile's run
+        --vs scenes=bundled batch=4 clip_len=3 lr=0.004 grad_clip=0 \
+        --grounding-root data/grounding-study/statistics \
+        --out results/bench_train_tiny_cpu.json    # the study's tiny recipe vs tiny's old run
 
 The grounding cache for the run's training clips must exist (ground once on any machine with
 `python -m ronin_lite.train ... --ground`, or pass --ground here). Prints a JSON summary: steps,

@@ -93,8 +93,8 @@ def _shape_config(args, shape: str, lr: float):
 
 def _sweep_config(args, lr: float):
     """The twin at ``lr`` (the ``sweep`` step's run), with the study's batch shape and steps: a
-    learning rate is chosen for the recipe it trains (at tiny's shape, the ``shape`` step's run
-    of a shape is also that shape's sweep run at the chosen rate)."""
+    learning rate is chosen for the recipe it trains (at the study's base shape, the ``shape``
+    step's run of a shape is also that shape's sweep run at the chosen rate)."""
     return _shape_config(args, args.shape, lr)
 
 
@@ -238,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", nargs="+", default=list(study.VARIANTS),
                    choices=list(study.VARIANTS))
     p.add_argument("--shape", default=study.DEFAULT_SHAPE, choices=list(study.SHAPES),
-                   help="compare/report every variant with this batch shape (default: "
-                        "tiny's; the shape step sweeps them on val)")
+                   help="compare/report every variant with this batch shape (default: the "
+                        "study's base, 4 clips x 3 frames, the tiny profile's when the study "
+                        "began; the shape step sweeps them on val)")
     p.add_argument("--grad-clip", type=float, default=0.0,
                    help="every run (sweep and shape included) clips its gradient norm at this "
                         "value (TrainConfig.grad_clip; 0: no clipping, the study's default; the "

@@ -383,7 +383,7 @@ assert statistics_accuracy > curve[rates.index(0.4)]["nearest-type accuracy"]
 # the embeddings as safetensors shards; a chunk counts as done only when both are on disk, so
 # a run killed at any moment resumes without redoing or duplicating a frame.
 #
-# The training clips of the `tiny` profile (64 px crops, 3 frames each) of 4d-lite, into a
+# The training clips of the `tiny` profile (64 px crops, 2 frames each) of 4d-lite, into a
 # temporary folder. First a run that stops half-way (as if it was killed):
 
 # %%
@@ -424,6 +424,7 @@ for run, counts in (("1 (stopped half-way)", first), ("2 (all clips)", second),
           f"skipped {counts['skipped']:3d}")
 assert second == {"grounded": first["grounded"], "skipped": first["grounded"]}
 assert third == {"grounded": 0, "skipped": N_CLIPS * profile.clip_len}
+assert (profile.crop, profile.clip_len) == (64, 2)  # "64 px crops, 2 frames each"
 
 # %% [markdown]
 # The second run did only the half the first had not; the third did nothing. What is on disk

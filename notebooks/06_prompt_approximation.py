@@ -33,10 +33,10 @@
 # **What you need**: notebooks 02 (the U-Net), 04 (describers) and 05 (text embeddings). No
 # internet, no GPU.
 #
-# **Time**: about 3 minutes on a CPU with the shipped runs (grounding 2,000 training clips,
+# **Time**: about 3 minutes on a CPU with the shipped runs (grounding 3,000 training clips,
 # loading two trained networks, scoring them; the course map in notebook 00 and the README gives
 # the time its last build took on one CPU thread); training both runs here (`RONIN_RETRAIN=1`)
-# adds about 10 minutes. A GPU changes little: the describer runs on the CPU.
+# adds about 6 minutes. A GPU changes little: the describer runs on the CPU.
 
 # %%
 # Colab only: install the course package at the version of this notebook (skipped elsewhere).
@@ -192,7 +192,7 @@ table
 # run will see and caches the result on disk; a second run with the same data reuses it.
 
 # %%
-STEPS = 500  # training steps of each run below (4 clips of 3 frames per step)
+STEPS = 500  # training steps of each run below (6 clips of 2 frames per step)
 root = tempfile.mkdtemp(prefix="ronin-06-")
 base = dict(profile=profile.name, benchmark="3d-lite", steps=STEPS, grounding_root=root,
             log_every=10, ckpt_every=STEPS)
@@ -226,8 +226,8 @@ median_l1 = m("L1 per dimension of the best constant prompt (the median)", media
 # ## 3. Two trainings: $\lambda_2 = 0.01$ (the paper's) and $\lambda_2 = 1$ (ours)
 
 # %% [markdown]
-# Each run takes about 5 minutes on one CPU core. The course ships both finished runs (weights
-# and logs, `checkpoints/tiny-06-lambda*`), so `load_or_train` loads a run when the shipped one
+# Each run takes about 3 minutes on one CPU core (its training time is printed below, from
+# its log). The course ships both finished runs (weights and logs, `checkpoints/tiny-06-lambda*`), so `load_or_train` loads a run when the shipped one
 # *is* this configuration - same profile, steps, seed, weight, data - and trains it otherwise:
 # change `STEPS` or a λ2 above and it trains in front of you; `RONIN_RETRAIN=1` trains anyway.
 # The shipped runs were trained by exactly this call (`python tools/notebook_runs.py`).
@@ -238,7 +238,9 @@ for lam in (0.01, 1.0):
     cfg = TrainConfig(**base, lambda_prompt=lam, run_dir=f"{root}/lambda-{lam}")
     runs[lam] = load_or_train(cfg, shipped=f"tiny-06-lambda{lam:g}", progress=False)
     how = "trained here" if Path(root) in runs[lam].run_dir.parents else "shipped run loaded"
-    print(f"λ2 = {lam:g}: {runs[lam].step} steps, {len(runs[lam].log)} log lines ({how})")
+    print(f"λ2 = {lam:g}: {runs[lam].step} steps, {len(runs[lam].log)} log lines, "
+          f"{runs[lam].log[-1]['time']:.0f} s of training ({how})")
+assert cfg.steps * cfg.batch == 3000  # "3,000 training clips" (the header)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
@@ -264,18 +266,19 @@ for lam, (a, b) in first_last.items():
           f"{m.text(median_l1, '.4f')})")
 assert first_last[1.0][1] < first_last[1.0][0], "the prompt loss must fall with λ2 = 1"
 # the sentences below: λ2 = 1 ends below the best constant; λ2 = 0.01 rises within the first
-# hundred steps, far above its start, and ends above where it started (and above the constant)
+# hundred steps to ten times its start or more, comes back down, and ends above the constant
 paper_curve = [line["prompt_loss"] for line in runs[0.01].log]
 assert first_last[1.0][1] < median_l1, "with λ2 = 1 the prompt loss must beat the best constant"
-assert max(paper_curve[:10]) > 2 * first_last[0.01][0], "with λ2 = 0.01 the prompt loss rises"
-assert first_last[0.01][1] > first_last[0.01][0] and first_last[0.01][1] > median_l1, \
-    "with λ2 = 0.01 the prompt loss ends above where it started"
+assert max(paper_curve[:10]) > 10 * first_last[0.01][0], "with λ2 = 0.01 the prompt loss rises"
+assert first_last[0.01][1] < max(paper_curve[:10]) / 10, "... and comes back down"
+assert first_last[0.01][1] > median_l1, "with λ2 = 0.01 the prompt loss ends above the constant"
 
 # %% [markdown]
 # With $\lambda_2 = 1$ the prompt loss falls below the best constant: the prompt has learned
 # something about each frame. With the paper's 0.01 it never gets there: within the first
-# hundred steps it *rises*, far above where it started, and it ends above both its start and
-# the constant: the prompt is being pulled away from the text. By
+# hundred steps it *rises* to ten times its start and more (the log scale of the plot), and
+# although it comes back down, it ends above the constant: the prompt was pulled away from the
+# text, and never learned more than a constant would. By
 # what? The generator receives two gradients, the prompt loss and the restoration loss through
 # the soft masks (notebook 07); AdamW rescales their *sum*, so $\lambda_2$ sets the balance,
 # and at 0.01 the restoration side decides what the prompt becomes. The curves alone cannot
@@ -359,20 +362,24 @@ print(f"test PSNR: λ2 = 0.01 {m.text(psnrs[0.01], '.1f')} dB, λ2 = 1 {m.text(p
 assert good["type"] >= 0.9 and good["r2"] > 0.25, "with λ2 = 1 the prompt must name the type"
 assert good["r2"] > paper["r2"] + 0.2, "λ2 = 1 must approximate the text better than 0.01"
 assert abs(psnrs[1.0] - psnrs[0.01]) < 0.5, "the prompt loss must not cost much restoration"
-# the paragraph below: at 0.01 the R^2 is far below zero, the prompts vary more than the
-# targets, and still name the type of many frames (chance: 1/3); severity is harder than type
+# the paragraph below: at 0.01 the R^2 is far below zero, the prompts hardly vary at all
+# (collapse), and name the type at chance (1/3); severity is harder than type
 ceiling = rows["describer's text (target)"]
-assert paper["r2"] < -1.0, "with λ2 = 0.01 the prompt must be further from the text than the mean"
-assert paper["spread_ratio"] > 1.0, "with λ2 = 0.01 the prompts must vary more than the targets"
-assert paper["type"] > 0.5, "with λ2 = 0.01 the prompt must still name the type of many frames"
+assert paper["r2"] < -0.5, "with λ2 = 0.01 the prompt must be further from the text than the mean"
+assert paper["spread_ratio"] < 0.05, "with λ2 = 0.01 the prompts must (almost) not vary"
+assert paper["type"] < 0.4, "with λ2 = 0.01 the prompt must name the type at chance"
 assert ceiling["severity"] < ceiling["type"] and good["severity"] < good["type"]
 
 # %% [markdown]
 # At the paper's weight the prompt is no longer an approximation of the text: its $R^2$ is
-# far below zero (it is further from the text embeddings than the constant mean is) and it
-# varies *more* than the targets do. It still depends on the degradation - it names the type
-# of many frames - because the restoration loss has made it a free code for the masks; but it
-# is not *grounded*: nothing ties it to language any more. With $\lambda_2 = 1$ the same
+# far below zero (it is further from the text embeddings than the constant mean is), and it
+# has **collapsed**: its spread ratio is near 0, almost one vector for every frame, which
+# names the type only at chance. The network restores as well without it (the PSNRs above):
+# the masks it feeds are then a fixed rescaling of channels, the same for every frame, and the
+# prompt path is dead weight. (Whether a prompt collapses or turns into a code of its own that
+# the masks read depends on the run: at the grounding study's earlier recipe the prompts of
+# λ2 = 0.01 varied but were just as far from the text, notebook 09, section 9. Either way it is
+# not *grounded*: nothing ties it to language any more.) With $\lambda_2 = 1$ the same
 # network, trained on the same clips for the same steps, produces prompts that name the degradation type of unseen frames almost as well as
 # the describer's own text does, at a PSNR within a few tenths of a dB (one seed each here;
 # notebook 09 repeats this with three seeds). The paper trains far longer, a much larger
@@ -402,22 +409,17 @@ for ax in axes[1:]:  # the same axes for all three maps
 plt.tight_layout()
 # the paragraph below: the λ2 = 1 prompts are more compact than the targets; the noise prompts
 # of λ2 = 0.01 crowd the upper half of the map, and about a third of them leave it
+xy_paper = pca.transform(prompts[0.01] - mean)
 (x0, x1), (y0, y1) = axes[0].get_xlim(), axes[0].get_ylim()
-noise_paper = pca.transform(prompts[0.01] - mean)[np.array(types) == "noise"]
-outside = ~((noise_paper[:, 0] >= x0) & (noise_paper[:, 0] <= x1)
-            & (noise_paper[:, 1] >= y0) & (noise_paper[:, 1] <= y1))
 assert good["spread_ratio"] < 0.8, "the λ2 = 1 prompts must be more compact than the targets"
-assert noise_paper[:, 1].min() > (y0 + y1) / 2, "the λ2 = 0.01 noise prompts: the upper half"
-assert 0.25 < outside.mean() < 0.5, "about a third of the λ2 = 0.01 noise prompts leave the map"
+assert np.ptp(xy_paper, axis=0).max() < 0.05 * min(x1 - x0, y1 - y0), "λ2 = 0.01: one spot"
 
 # %% [markdown]
 # The text embeddings form three clusters, one per degradation (with sub-structure by
 # severity). The prompts trained with $\lambda_2 = 1$ fall into the same three regions, each
 # more compact than its text cluster (their spread ratio, printed in section 4, is well
-# below 1). Those trained
-# with 0.01 do not: blur and compression prompts share one spot between the clusters, and the
-# noise prompts crowd the upper half of the map, about a third of them beyond its top edge - a
-# code the masks can read, but not a place in the space of descriptions.
+# below 1). Those trained with 0.01 do not: every one of them, noise, blur or compression,
+# sits on one spot of the map - a single point where there should be three clusters.
 #
 # ## 6. Severity, frame by frame
 
@@ -441,7 +443,7 @@ shutil.rmtree(root)  # the notebook's runs and grounding cache
 # - Judge a prompt on held-out frames by what it *distinguishes* (centred cosine, $R^2$,
 #   spread, nearest-description accuracy), never by raw cosine or by its loss alone.
 # - At our scale the paper's $\lambda_2 = 0.01$ lets the restoration loss take the prompt over
-#   (first to the mean, then away from the text); $\lambda_2 = 1$ makes it name the
+#   (away from the text, here down to one vector for every frame); $\lambda_2 = 1$ makes it name the
 #   degradation of unseen frames, within a few tenths of a dB of the same PSNR. The course's
 #   default is therefore 1 (`--lambda-prompt 0.01` gives the paper's). Whether the decoder
 #   *uses* the prompt is the next notebook's question.
@@ -459,30 +461,31 @@ shutil.rmtree(root)  # the notebook's runs and grounding cache
 # <details><summary>Solutions</summary>
 #
 # ```python
-# # 1. (run before the cell that deletes `root`; about 5 minutes on one core). Expected, one
-# #    seed: between the two, much nearer λ2 = 1 - R^2 about 0.29 (0.36 at 1, -9.2 at 0.01),
-# #    type named on about 98 % of frames, test PSNR about 26.6 dB (26.5 for both others):
-# #    here a tenth of the weight loses only part of the grounding (the shorter 300-step runs
-# #    of notebook 09's study lose more: R^2 about 0.1 against 0.3, on val)
+# # 1. (run before the cell that deletes `root`; a few minutes on one core). Expected, one
+# #    seed: between the two, much nearer λ2 = 1 - R^2 about 0.32 (0.37 at 1, -0.89 at
+# #    0.01), type named on about 97 % of frames, test PSNR about 27.5 dB (27.1 at 1, 27.0 at
+# #    0.01): here a tenth of the weight loses only part of the grounding and restores a few
+# #    tenths of a dB better (notebook 09's study, 3 seeds on val at its 300-step recipe,
+# #    finds the same direction: a little more PSNR, less grounding)
 # r = train(TrainConfig(**base, lambda_prompt=0.1, run_dir=f"{root}/lambda-0.1"))
 # outs = [restore_frames(r.model.eval(), c.degraded) for c in clips]
 # p = r.model.embedding_from_prompt(torch.from_numpy(np.concatenate([q for _, q in outs])))
 # analysis.prompt_agreement(p.numpy(), target_emb, mean)
 # # 2. expected: almost nothing - type 1.00 either way, severity 0.56 raw against 0.55
 # #    centred. A part that every prototype shares shifts all of a frame's cosines by about
-# #    the same amount, so the nearest one rarely changes. Centring matters where a prompt
-# #    is far from the text: the λ2 = 0.01 prompts' severity falls from 0.36 to 0.21 raw
-# #    (replace target_emb by prompts[0.01]); the λ2 = 1 prompts' moves from 0.48 to 0.54.
+# #    the same amount, so the nearest one rarely changes. For the prompts it moves more
+# #    (replace target_emb by prompts[1.0]): the λ2 = 1 prompts' severity is 0.58 raw
+# #    against 0.49 centred, their type 1.00 either way; the collapsed λ2 = 0.01 prompts give
+# #    every frame the same name, raw or centred (type 0.34, severity 0.25).
 # analysis.naming_accuracy(
 #     analysis.nearest_description(target_emb, prototypes, keys, np.zeros_like(mean)), truth)
 # # 3. the spread is that of the noise: high, yet R^2 is negative (it is pure error).
 # #    Expected: spread ratio 1.00, R^2 about -0.91, centred cosine about 0.00
 # noisy = mean + np.random.default_rng(0).normal(0, target_emb.std(0).mean(), target_emb.shape)
 # analysis.prompt_agreement(noisy, target_emb, mean)
-# # 4. expected: 96 of the 256 frames, every one of them a JPEG frame named blur - the
-# #    paper's weight lets the prompt merge two degradations that both remove fine detail
-# #    (the λ2 = 1 prompt keeps them apart; its mistakes are severities, mostly moderate
-# #    noise read as severe)
+# # 4. expected: 168 of the 256 frames - the collapsed prompt names every frame "severe
+# #    blur", so all 96 JPEG frames and all 72 noise frames are wrong (the λ2 = 1 prompt's
+# #    mistakes are severities only, mostly moderate noise read as severe)
 # named_paper = analysis.nearest_description(prompts[0.01], prototypes, keys, mean)
 # wrong = [i for i, (a, b) in enumerate(zip(named_paper, truth)) if a[0] != b[0]]
 # print(len(wrong), sorted({(truth[i][0], named_paper[i][0]) for i in wrong}))
@@ -513,7 +516,7 @@ shutil.rmtree(root)  # the notebook's runs and grounding cache
 #   (the degradation is a property of regions, not of single pixels).
 # - The prompt loss against the restoration loss, as they pull on the generator's weights. At
 #   0.01 and our short budgets the restoration loss's gradient through the masks wins: the
-#   prompt becomes a code for the masks and drifts away from the text. The paper trains a much
+#   prompt is pulled away from the text (in this notebook's run it collapses to one vector). The paper trains a much
 #   larger network far longer, on raw embeddings whose L1 is about twice ours per dimension: its
 #   balance does not carry over.
 # - It learns to predict the describer's words: when the describer names the severity

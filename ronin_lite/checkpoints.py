@@ -55,8 +55,8 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
     "small-3d-lite": "100251b3182715a87722766f4531ecbdb30d7d7a6832c3b164d0e034e48ae8f7",
     "small-3d-lite-noprompt": "55284d8a057940767edd18c36dc3b6909d6f0d92191c3b28c51c7a753c30a171",
     # the runs notebook 06 loads (tools/notebook_runs.py)
-    "tiny-06-lambda0.01": "02be02cf48bc7a03a6a14f8d3a4c5f86c9cebdb23a6fb675d4d79212b368e6e1",
-    "tiny-06-lambda1": "6e2cb8ad97da3825a780aca6eb19128dbd465443a9e2c8bf314fb6b44c9493c8",
+    "tiny-06-lambda0.01": "6556724f7fb17590e0432786ceacb57eb7fcc8b6341a503b3663a7d144d86fb6",
+    "tiny-06-lambda1": "f8002c8de6f80fdebf3c3f036aa309dde385f24ded80a0f694bfc1c2b8a5195e",
     # the run notebook 09 re-evaluates (section 7)
     "tiny-09-default-seed0": "e823cbd8128f6bcacdf4f57f088da0dd001e57e75ec1a882e0d2663fc06ca29e",
     # the grounding study's shipped pair at 1,200 steps (3d-lite, tiny, FiLM): RONIN-lite and

@@ -45,8 +45,14 @@ Departures, and why:
   only: not on norms, biases, attention temperatures or scales, :func:`param_groups`) instead of
   Adam; the learning rate is a pure function of the step (a linear warm-up over ``warmup``
   steps, then a cosine from ``lr`` to ``min_lr``), so the step counter is the whole state of
-  the schedule. The ``tiny`` profile's ``lr`` (4e-3) and warm-up (25 steps) were chosen on the
-  val scenes (``results/grounding_study_tiny.json``, ``lr_sweep``).
+  the schedule. The ``tiny`` profile's recipe (6 clips x 2 frames, ``lr`` 8e-3 after a 25-step
+  warm-up, ``grad_clip`` 0.01) was chosen on the val scenes
+  (``results/grounding_study_tiny*.json``, ``shape_sweep`` and ``lr_sweep``; notebook 09,
+  section 9).
+* **Gradient clipping** (``grad_clip``; the ``tiny`` profile's 0.01 is Restormer's value):
+  after the backward pass, and after DDP's all-reduce, the gradient's global L2 norm is scaled
+  down to ``grad_clip`` when it is larger. Not in the paper's text; Restormer's training code,
+  which Turtle builds on, does it.
 * **Augmentation** draws one of the 8 symmetries of the square (quarter turns, flip) per clip
   from ``(seed, clip index)`` and applies it to every frame, degraded and clean alike. The
   target embedding is kept: it describes degradations, which a flip or a rotation does not
@@ -157,9 +163,10 @@ class TrainConfig:
                                                     "before the cosine (default: the "
                                                     "profile's)"))
     weight_decay: float = field(default=1e-4, **_opt("AdamW weight decay"))
-    grad_clip: float = field(default=0.0, **_opt(
+    grad_clip: float | None = field(default=None, **_opt(
         "clip the gradient's global L2 norm to this value before each update (0: no "
-        "clipping; Restormer's training code, which Turtle builds on, clips at 0.01)"))
+        "clipping; Restormer's training code, which Turtle builds on, clips at 0.01; default: "
+        "the profile's)"))
     decay: str = field(default="weights", **_opt(
         "what the weight decay applies to: weights (of convolutions and linear layers; not "
         "norms, biases, temperatures or scales) | all (every parameter, as runs before it was "
@@ -206,7 +213,8 @@ class TrainConfig:
         profile = get_profile(self.profile)
         defaults = {"profile": profile.name, "model": profile.model, "steps": profile.steps,
                     "batch": profile.batch, "crop": profile.crop, "clip_len": profile.clip_len,
-                    "lr": profile.lr, "seed": profile.seed, "data_seed": profile.seed,
+                    "lr": profile.lr, "grad_clip": profile.grad_clip,
+                    "seed": profile.seed, "data_seed": profile.seed,
                     "inject": "last2" if self.prompt else "none",
                     "grounding_root": str(data_root() / "grounding")}
         for name, value in defaults.items():

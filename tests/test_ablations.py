@@ -2,6 +2,7 @@
 resumption, paired comparisons."""
 
 import json
+from pathlib import Path
 
 import pytest
 from data_script_loader import load_script
@@ -92,6 +93,15 @@ def test_bad_settings_and_missing_results(tmp_path):
     assert ab.variant_config({}, 0, steps=1200, runs=tmp_path).run_dir.endswith(
         "_steps=1200/seed0")  # another budget never resumes the default one's run
     assert ab.results_name("twin") == "ablation_twin_tiny.json"
+    # the committed ablations were trained with the recipe variant_config still builds (the
+    # tiny profile has moved on: ABLATION_RECIPE pins batch shape, rate and clipping)
+    recorded = json.loads((Path(__file__).parents[1] / "results" /
+                           "ablation_twin_tiny.json").read_text())["variants"]
+    for label, entry in recorded.items():
+        now = ab.variant_config(entry["changes"], entry["config"]["seed"]).to_dict()
+        differ = {k: (v, now[k]) for k, v in entry["config"].items()
+                  if k not in ("run_dir", "grounding_root") and now[k] != v}
+        assert not differ, (label, differ)
     assert ab.results_name("twin", steps=1200) == "ablation_twin_tiny_1200steps.json"
     with pytest.raises(FileNotFoundError, match="--steps 1200"):
         ab.load_results("twin", root=tmp_path, steps=1200)

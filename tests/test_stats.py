@@ -226,6 +226,8 @@ def test_the_study_sweeps_the_rate_for_its_own_shape_and_clipping():
     cfg = script._sweep_config(args(), 4e-3)
     assert cfg.run_dir == study.study_config(study.VARIANTS[study.TWIN], 0, 4e-3, steps=350,
                                              runs="runs/x").run_dir
+    # the study's base is the recipe it began with, not the tiny profile's of today
+    assert (cfg.batch, cfg.clip_len, cfg.grad_clip) == (4, 3, 0.0)
     cfg = script._sweep_config(args(shape="6 clips x 2 frames", grad_clip=0.01), 8e-3)
     assert (cfg.batch, cfg.clip_len, cfg.grad_clip, cfg.lr) == (6, 2, 0.01, 8e-3)
     assert "grad_clip=0.01" in cfg.run_dir and "batch=6_clip_len=2" in cfg.run_dir

@@ -89,7 +89,7 @@ def grounding_root(tmp_path_factory) -> Path:
 def config(tmp: Path, root: Path, **changes) -> TrainConfig:
     base = dict(profile="tiny", steps=4, batch=2, crop=CROP, clip_len=T, describer="oracle",
                 grounding_root=str(root), run_dir=str(tmp / "run"), log_every=1,
-                ckpt_every=100)
+                ckpt_every=100, grad_clip=0.0)  # unclipped, unlike the profile: see below
     return TrainConfig(**{**base, **changes})
 
 
@@ -823,3 +823,6 @@ def test_gradient_clipping_bounds_the_update_norm_and_is_off_by_default(tmp_path
                                                               grad_clip=0.5))
     with pytest.raises(ValueError, match="grad_clip"):
         config(tmp_path, grounding_root, grad_clip=-1.0)
+    # left at None, it is the profile's: tiny clips at 0.01 (its recipe), small and full never
+    assert [TrainConfig(profile=p).grad_clip for p in ("tiny", "small", "full")] == [0.01, 0, 0]
+    assert TrainConfig(profile="tiny", grad_clip=0).grad_clip == 0

@@ -157,8 +157,8 @@ class BackboneConfig:
         """For CI and the notebooks: C = 8, one block per level (two in the latent, for its
         two routers), alignment at the deepest decoder level as in ``small``.
 
-        0.23 M parameters, 0.9 GMACs per 256x256 frame; one training step of the tiny profile
-        (4 clips of 3 frames, 64x64) takes about 0.15 s on 2 CPU cores.
+        0.23 M parameters, 0.9 GMACs per 256x256 frame (the cost of a tiny training step, as
+        measured: ``results/bench_train_tiny_cpu.json``).
         """
         return cls(
             width=8, ffn_expansion=2.0, aligned_stages=("decoder3",), window=2, search_radius=1
