@@ -4,18 +4,24 @@ For a checkpoint (default: the shipped ``small-3d-lite``) on the CPU:
 
 * **peak memory**: the peak resident set size of a fresh ``ronin-lite restore`` process (torch
   and PyAV included) restoring ``--frames`` frames of a synthetic H.264 video at each of
-  ``--sizes``, with the default settings (tiles of 256 px, overlap 32, tile histories spilled to
+  ``--sizes``, with the default settings (tiles of 384 px, overlap 32, tile histories spilled to
   a temporary folder when they would exceed 256 MB) and, with ``--whole``, with ``--tile 0``
   (whole frames) for contrast;
 * **agreement**: the PSNR of the tiled restoration against the whole-frame restoration of the
   same frames, at ``--agreement-size`` (a size that fits both ways), frame by frame - how much
   tiling changes the result (the network's channel attention and prompt pool over each tile),
   at the tile size measured and at every size of ``--agreement-tiles`` (how the agreement
-  grows with the tile: the differences are global statistics, not seams).
+  grows with the tile: the differences are global statistics, not seams);
+* **fidelity**: whether tiling costs accuracy, which agreement alone cannot say - a real video
+  of the test split (``--fidelity-scene``, full size), degraded by noise, blur and JPEG at the
+  real-footage check's settings, restored whole and in tiles of each size, each scored against
+  the clean frames (and tiled against whole).
 
 Writes a JSON file with the command and the machine::
 
     python data_scripts/bench_tiling.py --threads 2 --out results/bench_tiling_cpu.json
+    python data_scripts/bench_tiling.py --sizes --agreement-tiles 256 384 512 \
+        --out results/bench_tiling_fidelity_cpu.json    # agreement and fidelity only
 """
 
 from __future__ import annotations
@@ -92,12 +98,59 @@ def agreement(checkpoint: str, h: int, w: int, frames: int, tile: int, overlap: 
     return [float(psnr(t, o)) for t, o in zip(tiled, whole)]
 
 
+def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap: int) -> dict:
+    """Does tiling cost accuracy? A real video of the protocol's test split (never trained on),
+    its first ``frames`` frames at full size, degraded by each of the real-footage check's
+    settings (the project's operators: noise sigma 25/255, blur sigma 2, JPEG 20): the PSNR
+    against the clean frames of whole-frame and tiled restoration, and tiled against whole."""
+    import torch
+
+    from real_footage_check import DEGRADATIONS, _project
+    from ronin_lite.checkpoints import load_any
+    from ronin_lite.data.frames import to_uint8
+    from ronin_lite.data.scenes import video_scenes
+    from ronin_lite.metrics import psnr
+    from ronin_lite.tiling import TiledStream
+
+    net = load_any(checkpoint, "cpu").eval()
+    videos = {v.name: v for v in video_scenes()}
+    if scene not in videos:
+        raise ValueError(f"no bundled video called {scene!r}; choose from {sorted(videos)}")
+    clean = to_uint8(videos[scene].load(0, frames))  # (T, H, W, 3) uint8, as a user's video
+    reference = clean.astype(np.float32) / 255
+    out: dict = {"scene": scene, "size": "x".join(map(str, clean.shape[1:3])),
+                 "frames": frames, "overlap": overlap, "degradations": {}}
+    for degradation in DEGRADATIONS:
+        degraded = _project(clean, degradation, seed=0).astype(np.float32) / 255
+        clip = [torch.from_numpy(f).permute(2, 0, 1)[None] for f in degraded]
+
+        def restored(tile: int) -> list:
+            with TiledStream(net, tile=tile, overlap=overlap) as stream:
+                return [stream(f).clamp(0, 1)[0].permute(1, 2, 0).numpy() for f in clip]
+
+        whole = restored(0)
+        row = {"input": [float(psnr(d, c)) for d, c in zip(degraded, reference)],
+               "whole": [float(psnr(o, c)) for o, c in zip(whole, reference)],
+               "tiled": {}, "tiled_vs_whole": {}}
+        for tile in tiles:
+            tiled = restored(tile)
+            row["tiled"][str(tile)] = [float(psnr(o, c)) for o, c in zip(tiled, reference)]
+            row["tiled_vs_whole"][str(tile)] = [float(psnr(t, o)) for t, o in zip(tiled, whole)]
+        out["degradations"][degradation] = row
+        print(f"  {scene} {degradation}: input {np.mean(row['input']):.2f} dB, whole "
+              f"{np.mean(row['whole']):.2f}, " + ", ".join(
+                  f"tiles of {t} {np.mean(v):.2f} (vs whole {np.mean(row['tiled_vs_whole'][t]):.1f})"
+                  for t, v in row["tiled"].items()), flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     # no torch in this process before the memory runs (see the note at the agreement below)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", default="small-3d-lite")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--sizes", nargs="+", default=["480x854", "1080x1920", "2160x3840"])
+    p.add_argument("--sizes", nargs="*", default=["480x854", "1080x1920", "2160x3840"],
+                   help="frame sizes of the peak-memory runs (none: skip them)")
     p.add_argument("--frames", type=int, default=3, help="frames per memory measurement")
     p.add_argument("--whole", nargs="*", default=["480x854", "1080x1920"],
                    help="sizes also restored whole (--tile 0) for contrast")
@@ -107,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agreement-frames", type=int, default=3)
     p.add_argument("--agreement-tiles", nargs="*", type=int, default=[],
                    help="also measure the agreement at these tile sizes (same overlap)")
+    p.add_argument("--fidelity-scene", default="bigbuckbunny",
+                   help="the real test video of the fidelity measurement ('' skips it)")
+    p.add_argument("--fidelity-frames", type=int, default=3)
     p.add_argument("--out", default=None, help="JSON results file")
     args = p.parse_args(argv)
     results: dict = {"checkpoint": args.checkpoint, "threads": args.threads,
@@ -149,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
               flush=True)
     if by_tile:
         results["agreement"]["psnr_db_by_tile"] = by_tile
+    if args.fidelity_scene:
+        tick = time.perf_counter()
+        print(f"fidelity on {args.fidelity_scene} (PSNR against the clean frames):", flush=True)
+        results["fidelity"] = fidelity(args.checkpoint, args.fidelity_scene,
+                                       args.fidelity_frames,
+                                       sorted({tile, *args.agreement_tiles}), overlap)
+        print(f"  ({time.perf_counter() - tick:.0f} s)", flush=True)
     if args.out:
         from ronin_lite.io import write_json_atomic
 

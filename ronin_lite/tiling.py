@@ -25,7 +25,8 @@ module restores a stream of frames ``(1, 3, H, W)`` as overlapping tiles:
 What tiling changes. The network's channel attention and its prompt generator pool over the
 whole input: a tile sees its own statistics, not the frame's, so tiled and whole-frame outputs
 differ a little everywhere, not only at seams. ``data_scripts/bench_tiling.py`` measures it (PSNR
-of tiled against whole-frame restoration) and the peak memory at 480p, 1080p and 2160p.
+of tiled against whole-frame restoration), whether it costs accuracy (both scored against the
+clean frames of a real test video) and the peak memory at 480p, 1080p and 2160p.
 """
 
 from __future__ import annotations

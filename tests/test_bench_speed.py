@@ -39,7 +39,8 @@ def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
     assert bench.main(["--checkpoint", str(tmp_path / "net"), "--threads", "1", "--sizes",
                        "40x72", "--whole", "40x72", "--frames", "2", "--tile", "32",
                        "--overlap", "8", "--agreement-size", "40x72", "--agreement-frames", "2",
-                       "--agreement-tiles", "32", "48", "--out", str(out)]) == 0
+                       "--agreement-tiles", "32", "48", "--fidelity-scene", "",
+                       "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["memory"]) == {"40x72 tile 32", "40x72 tile 0"}
     for run in result["memory"].values():
@@ -47,7 +48,27 @@ def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
     assert len(result["agreement"]["psnr_db"]) == 2 and result["tile"] == 32
     by_tile = result["agreement"]["psnr_db_by_tile"]
     assert by_tile["32"] == result["agreement"]["psnr_db"] and len(by_tile["48"]) == 2
-    assert "tiled vs whole" in capsys.readouterr().out
+    assert "tiled vs whole" in capsys.readouterr().out and "fidelity" not in result
+
+
+def test_bench_tiling_fidelity_scores_whole_and_tiled_against_the_clean_frames(tmp_path):
+    """On the smallest real test video (carphone, 176x144): every degradation of the
+    real-footage check, whole frames and tiles, each scored against the clean frames."""
+    import numpy as np
+
+    torch.manual_seed(0)
+    save_checkpoint(RoninLite(RoninConfig("tiny")).eval(), tmp_path / "net")
+    bench = load_script("bench_tiling")
+    result = bench.fidelity(str(tmp_path / "net"), "carphone", frames=2, tiles=[64], overlap=8)
+    assert result["size"] == "144x176" and result["frames"] == 2
+    assert set(result["degradations"]) == {"noise", "blur", "jpeg"}
+    for row in result["degradations"].values():
+        assert len(row["input"]) == len(row["whole"]) == len(row["tiled"]["64"]) == 2
+        assert np.isfinite(row["tiled_vs_whole"]["64"]).all()
+    # noise at sigma 25/255 scores about 20 dB against the clean frames, as it must
+    assert 19 < np.mean(result["degradations"]["noise"]["input"]) < 22
+    with pytest.raises(ValueError, match="no bundled video"):
+        bench.fidelity(str(tmp_path / "net"), "nowhere", frames=1, tiles=[64], overlap=8)
 
 
 def test_bench_train_changes_config_fields_and_writes_its_summary(tmp_path):
