@@ -646,7 +646,10 @@ def low_light(
     gain = _check_value("low_light", "gain", gain)
     noise_sigma = _check_value("low_light", "noise_sigma", noise_sigma)
     rng = _as_rng(rng, "low_light")
-    dark = gain * clip**gamma
+    # the power in float64, rounded once to float32: NumPy's float32 power is dispatched to
+    # CPU-specific SIMD code (AVX2, AVX-512) whose last bits differ, which would make a
+    # frame's bytes - and the describer's phrasing, seeded by them - depend on the machine
+    dark = gain * (clip.astype(np.float64) ** gamma).astype(np.float32)
     std = noise_sigma * np.sqrt(dark + _READ_NOISE_FLOOR)
     return _finish(dark + std * rng.standard_normal(clip.shape, dtype=np.float32))
 
