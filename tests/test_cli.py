@@ -55,6 +55,7 @@ def test_ground_train_and_evaluate_on_the_users_own_scenes(tmp_path, capsys):
     import numpy as np
     from PIL import Image
 
+    from ronin_lite.config import get_profile
     from ronin_lite.grounding import cache_name
 
     scenes = tmp_path / "my scenes"
@@ -67,8 +68,9 @@ def test_ground_train_and_evaluate_on_the_users_own_scenes(tmp_path, capsys):
     common = ["--benchmark", "3d-lite", "--profile", "tiny", "--scenes", str(scenes)]
     assert cli.main(["ground", *common, "--split", "train", "--clips", "4", "--describer",
                      "oracle", "--root", str(root)]) == 0
-    ours = cache_name("3d-lite", 64, 0, 3, str(scenes))
-    assert ours != cache_name("3d-lite", 64, 0, 3) and ours.startswith("3d-lite_64px_T3_seed0_")
+    T = get_profile("tiny").clip_len
+    ours = cache_name("3d-lite", 64, 0, T, str(scenes))
+    assert ours != cache_name("3d-lite", 64, 0, T) and ours.startswith(f"3d-lite_64px_T{T}_seed0_")
     assert [p.name for p in root.iterdir()] == [ours]
     run = tmp_path / "run"
     assert cli.main(["train", *common, "--steps", "2", "--batch", "2", "--describer", "oracle",

@@ -734,9 +734,17 @@ def test_the_tiny_recipe_is_the_one_chosen_on_val():
     from ronin_lite.results import load_result
 
     cfg = TrainConfig(profile="tiny")
-    sweep = load_result("grounding_study_tiny.json")["lr_sweep"]
+    # the rate: the val maximum of the sweep at the profile's shape and clipping
+    chosen = load_result("grounding_study_tiny_6x2_clip0.01.json")
+    sweep = chosen["lr_sweep"]
     best = max(sweep, key=lambda lr: sweep[lr]["val_psnr"])
-    assert cfg.lr == float(best) and cfg.warmup == 25
+    assert cfg.lr == float(best) == chosen["meta"]["chosen_lr"] and cfg.warmup == 25
+    assert (cfg.batch, cfg.clip_len) == tuple(chosen["meta"]["shape_changes"][k]
+                                              for k in ("batch", "clip_len"))
+    assert cfg.grad_clip == chosen["meta"]["grad_clip"] and cfg.steps == chosen["meta"]["steps"]
+    # the shape: the val maximum of the shape sweep
+    shapes = load_result("grounding_study_tiny.json")["shape_sweep"]
+    assert max(shapes, key=lambda s: shapes[s]["val_psnr"]) == chosen["meta"]["shape"]
     # a short run keeps its warm-up inside its steps
     assert TrainConfig(profile="tiny", steps=3).warmup == 0
     assert json.dumps(cfg.identity())  # the recipe is part of what a run computes
