@@ -249,3 +249,23 @@ def test_the_shipped_1200_step_pair_reproduces_its_study_scores(name, variant):
     results = study.load_results(steps=1200)
     assert measured == pytest.approx(
         results["variants"][variant]["test"]["per_seed_scene"]["0"]["carphone"], abs=0.01)
+
+
+def test_the_scale_mismatch_runs_differ_from_the_matched_twin_only_in_crop_and_batch():
+    """data_scripts/scale_mismatch.py: the matched network is the grounding study's twin at the
+    tiny recipe (a finished study run is reused), the mismatched ones change the crop (and,
+    once, the clips per step) and nothing else."""
+    from data_script_loader import load_script
+
+    script = load_script("scale_mismatch")
+    study_twin = study.study_config(
+        {**study.with_shape(study.VARIANTS[study.TWIN], "6 clips x 2 frames"), "grad_clip": 0.01},
+        0, 8e-3, runs="runs/x")
+    matched = script.config(script.MATCHED, 0, "runs/x")
+    assert matched.run_dir == study_twin.run_dir
+    base = {k: v for k, v in matched.to_dict().items() if k != "run_dir"}
+    for label, changes in script.VARIANTS.items():
+        cfg = script.config(label, 0, "runs/x").to_dict()
+        assert {k for k in base if cfg[k] != base[k]} == set(changes), label
+        assert all(cfg[k] == v for k, v in changes.items())
+    assert 64 / script.config(label, 0, "runs/x").crop == pytest.approx(4 / 3)
