@@ -105,7 +105,7 @@ def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap
     against the clean frames of whole-frame and tiled restoration, and tiled against whole."""
     import torch
 
-    from real_footage_check import DEGRADATIONS, _project
+    from real_footage_check import DEGRADATIONS, project_degrade
     from ronin_lite.checkpoints import load_any
     from ronin_lite.data.frames import to_uint8
     from ronin_lite.data.scenes import video_scenes
@@ -121,7 +121,7 @@ def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap
     out: dict = {"scene": scene, "size": "x".join(map(str, clean.shape[1:3])),
                  "frames": frames, "overlap": overlap, "degradations": {}}
     for degradation in DEGRADATIONS:
-        degraded = _project(clean, degradation, seed=0).astype(np.float32) / 255
+        degraded = project_degrade(clean, degradation, seed=0).astype(np.float32) / 255
         clip = [torch.from_numpy(f).permute(2, 0, 1)[None] for f in degraded]
 
         def restored(tile: int) -> list:

@@ -78,7 +78,7 @@ def _independent(frames: np.ndarray, degradation: str, seed: int) -> np.ndarray:
     return np.stack(out)
 
 
-def _project(frames: np.ndarray, degradation: str, seed: int) -> np.ndarray:
+def project_degrade(frames: np.ndarray, degradation: str, seed: int) -> np.ndarray:
     """The same degradation by ``ronin_lite.data.degradations`` (OpenCV underneath)."""
     from ronin_lite.data import degradations as d
 
@@ -139,7 +139,7 @@ def run(pairs: dict, videos, degradations, operators, frames: int, size: int,
         bar = tqdm(jobs, desc="clips", disable=not progress)
         for k, (video, degradation, ops) in enumerate(bar):
             clean = clean_clip(video, frames, size)
-            make = _independent if ops == "independent" else _project
+            make = _independent if ops == "independent" else project_degrade
             degraded = make(clean, degradation, seed)
             src = Path(tmp) / f"in{k}"
             _save_frames(degraded, src)

@@ -760,8 +760,8 @@ assert budget["ratio"] <= 1.05  # "costs no more than the profile's run"
 # `tiny` profile**: 6 clips x 2 frames, 8e-3 after a 25-step warm-up, the gradient clipped at
 # 0.01, 300 steps (the cell below reads it back). Notebooks 06-08 train with it; the
 # ablations of section 7 and the first studies above keep the recipe they were run with
-# (`ronin_lite.ablations.ABLATION_RECIPE`, `ronin_lite.study.STUDY_BASE`), so that every table
-# here can be re-made by the command it prints.
+# (`ronin_lite.ablations.ABLATION_RECIPE`, `ronin_lite.config.EARLIER_RECIPE`), so that every
+# table here can be re-made by the command it prints.
 
 # %%
 tiny = config.get_profile("tiny")

@@ -43,7 +43,7 @@ import torch
 
 from . import analysis
 from . import evaluate as ev
-from .config import data_root, get_profile
+from .config import EARLIER_RECIPE, data_root, get_profile
 from .train import TrainConfig
 
 #: the default RONIN-lite variant every group departs from (lambda_2 = 1: see ``train.py``)
@@ -87,11 +87,10 @@ def variant_settings(changes: Mapping) -> dict:
 
 #: the recipe the ablation study ran with (``results/ablation_*.json`` record it in each
 #: variant's ``config``): the ``tiny`` learning rate before it was chosen on val, no warm-up,
-#: every parameter decayed, and tiny's batch shape of the time (4 clips x 3 frames, unclipped;
-#: the profile now trains 6 x 2, clipped, see ``ronin_lite.config``). Kept so that its runs are
-#: found and re-evaluated as they were trained (notebook 09, section 7); a study with today's
-#: recipe is another study.
-ABLATION_RECIPE = {"warmup": 0, "decay": "all", "batch": 4, "clip_len": 3, "grad_clip": 0.0}
+#: every parameter decayed, and the profile's batch shape of the time
+#: (``ronin_lite.config.EARLIER_RECIPE``). Kept so that its runs are found and re-evaluated as
+#: they were trained (notebook 09, section 7); a study with today's recipe is another study.
+ABLATION_RECIPE = {"warmup": 0, "decay": "all"}
 ABLATION_LR = {"tiny": 1e-3}
 
 
@@ -109,7 +108,7 @@ def variant_config(changes: Mapping, seed: int, profile: str = "tiny",
     grounding = Path(grounding) if grounding is not None else data_root() / "grounding-ablations"
     return TrainConfig(
         profile=profile, benchmark=benchmark, steps=steps or default_steps,
-        lr=ABLATION_LR.get(profile), **ABLATION_RECIPE,
+        lr=ABLATION_LR.get(profile), **ABLATION_RECIPE, **EARLIER_RECIPE.get(profile, {}),
         seed=seed, run_dir=str(Path(runs) / name / f"seed{seed}"),
         grounding_root=str(grounding / settings["describer"].replace(":", "-")),
         log_every=25, **settings)

@@ -93,6 +93,11 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
+#: the batch shape and clipping each profile trained with before its recipe was chosen on val
+#: (``tiny``: 4 clips x 3 frames, unclipped). The ablations and the first grounding studies ran
+#: with it and pin it (``ronin_lite.ablations``, ``ronin_lite.study``), so that their committed
+#: tables are re-made by their commands; a profile absent here has not changed its recipe
+EARLIER_RECIPE: dict[str, dict] = {"tiny": {"batch": 4, "clip_len": 3, "grad_clip": 0.0}}
 
 #: ``RONIN_RETRAIN=1``: the notebooks train what they would otherwise load from a shipped run
 #: (:func:`ronin_lite.train.load_or_train`); their measured numbers are then not checked

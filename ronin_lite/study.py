@@ -38,7 +38,7 @@ import torch
 
 from . import evaluate as ev
 from . import stats
-from .config import data_root, get_profile
+from .config import EARLIER_RECIPE, data_root, get_profile
 from .data.benchmarks import BenchmarkClip, get_benchmark
 from .train import TrainConfig
 
@@ -101,18 +101,15 @@ def grounded_choice(val_choices: Mapping) -> str:
     return max(kept, key=kept.get)
 
 
-#: what every study run trains with unless its changes say otherwise: the ``tiny`` profile's
-#: batch shape and clipping when the study began (4 clips x 3 frames, unclipped). The profile
-#: has since taken the recipe this study chose (6 x 2, clipped: ``ronin_lite.config``); pinning
-#: the base keeps every committed result's command reproducible and its run folders found
-STUDY_BASE = {"batch": 4, "clip_len": 3, "grad_clip": 0.0}
-
 #: the shape of a training batch, swept on val with the twin (``run_grounding_study.py shape``):
 #: label -> TrainConfig changes. Every shape trains on 12 frames per step, so each step costs
 #: about the same and the budget stays the same; fewer, longer clips train the history on more
 #: consecutive frames, more, shorter ones see more distinct crops
 SHAPES: dict[str, dict] = {
-    "4 clips x 3 frames": {},  # the study's base (STUDY_BASE)
+    # the study's base: tiny's shape when the study began (config.EARLIER_RECIPE); the profile
+    # has since taken the recipe this study chose. Pinned, so every committed command re-makes
+    # its runs and finds their folders
+    "4 clips x 3 frames": {},
     "6 clips x 2 frames": {"batch": 6, "clip_len": 2},
     "2 clips x 6 frames": {"batch": 2, "clip_len": 6},
 }
@@ -152,7 +149,7 @@ def study_config(changes: Mapping, seed: int, lr: float, profile: str = "tiny",
                        run_dir=str(Path(runs) / name / f"seed{seed}"),
                        grounding_root=str(grounding / describer.replace(":", "-")),
                        log_every=25,
-                       **{**(STUDY_BASE if profile == "tiny" else {}), **settings})
+                       **{**EARLIER_RECIPE.get(profile, {}), **settings})
 
 
 def eval_clips(split: str, profile: str = "tiny",

@@ -94,7 +94,8 @@ def test_bad_settings_and_missing_results(tmp_path):
         "_steps=1200/seed0")  # another budget never resumes the default one's run
     assert ab.results_name("twin") == "ablation_twin_tiny.json"
     # the committed ablations were trained with the recipe variant_config still builds (the
-    # tiny profile has moved on: ABLATION_RECIPE pins batch shape, rate and clipping)
+    # tiny profile has moved on: ABLATION_RECIPE and config.EARLIER_RECIPE pin its rate, batch
+    # shape and clipping)
     recorded = json.loads((Path(__file__).parents[1] / "results" /
                            "ablation_twin_tiny.json").read_text())["variants"]
     for label, entry in recorded.items():

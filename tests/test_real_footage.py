@@ -35,7 +35,7 @@ def test_the_independent_operators_make_the_same_degradations_as_the_projects(cl
 
     for degradation, floor in (("blur", 35.0), ("jpeg", 30.0)):
         a = rf._independent(clean, degradation, 0)
-        b = rf._project(clean, degradation, 0)
+        b = rf.project_degrade(clean, degradation, 0)
         assert a.dtype == np.uint8 and a.shape == clean.shape
         assert not np.array_equal(a, clean)
         assert psnr(f(a), f(b)) > floor, degradation
