@@ -547,7 +547,8 @@ assert 0.8 < recipe_gain < 1.4, recipe_gain  # "about a dB to the twin"
 versus.map(lambda v: m.text(v, ".1f"))
 
 # %% [markdown]
-# Ours is ahead, by most of a dB, most of it on noise. That is not what the history is worth:
+# Ours is ahead, by most of a dB, most of it on noise (one run each, scored on 8 clips of two
+# test photographs: a demonstration, with no interval). Nor is it what the history is worth:
 # the two runs differ in more than their history. Ours trains at 8e-3 with clipped gradients,
 # the single-frame one at 4e-3 unclipped, and in the grounding study (notebook 09, section 9)
 # that change of recipe alone added about a dB to the twin. The study also makes the fair
