@@ -9,13 +9,14 @@ For a checkpoint (default: the shipped ``small-3d-lite``) on the CPU:
   (whole frames) for contrast;
 * **agreement**: the PSNR of the tiled restoration against the whole-frame restoration of the
   same frames, at ``--agreement-size`` (a size that fits both ways), frame by frame - how much
-  tiling changes the result (the network's channel attention and prompt pool over each tile),
-  at the tile size measured and at every size of ``--agreement-tiles`` (how the agreement
-  grows with the tile: the differences are global statistics, not seams);
+  tiling changes the result - at the tile size measured and at every size of
+  ``--agreement-tiles``, for each number of passes of ``--passes`` (1: each tile with its own
+  statistics; 2: the frame's, gathered by a first pass; see ``ronin_lite.tiling``), with the
+  seconds per frame of each;
 * **fidelity**: whether tiling costs accuracy, which agreement alone cannot say - a real video
   of the test split (``--fidelity-scene``, full size), degraded by noise, blur and JPEG at the
   real-footage check's settings, restored whole and in tiles of each size, each scored against
-  the clean frames (and tiled against whole).
+  the clean frames (and tiled against whole), for each number of passes.
 
 Writes a JSON file with the command and the machine::
 
@@ -48,14 +49,15 @@ from ronin_lite import infer
 from ronin_lite.checkpoints import load_any
 model = load_any(sys.argv[1], "cpu")
 from ronin_lite.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
+from ronin_lite.tiling import DEFAULT_PASSES
 tile = DEFAULT_TILE if sys.argv[5] == "default" else int(sys.argv[5])
 overlap = DEFAULT_OVERLAP if sys.argv[6] == "default" else int(sys.argv[6])
 tick = time.perf_counter()
 s = infer.restore_video(model, sys.argv[2], sys.argv[3], progress=False, tile=tile,
                         overlap=overlap)
 print(json.dumps({"frames": s.frames, "seconds": time.perf_counter() - tick, "tile": tile,
-                  "overlap": overlap, "network_fps": s.network_fps,
-                  "peak_rss_mb": s.peak_rss_mb}))
+                  "overlap": overlap, "passes": DEFAULT_PASSES if tile else 1,
+                  "network_fps": s.network_fps, "peak_rss_mb": s.peak_rss_mb}))
 """
 
 
@@ -71,8 +73,10 @@ def restore_peak(checkpoint: str, video: Path, out: Path, threads: int, tile: st
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def agreement(checkpoint: str, h: int, w: int, frames: int, tile: int, overlap: int) -> list:
-    """PSNR (dB) of tiled against whole-frame restoration, frame by frame."""
+def agreement(checkpoint: str, h: int, w: int, frames: int, tile: int, overlap: int,
+              passes: int) -> tuple[list, float]:
+    """PSNR (dB) of tiled against whole-frame restoration, frame by frame, and the tiled
+    restoration's seconds per frame."""
     import torch
 
     from ronin_lite.checkpoints import load_any
@@ -93,12 +97,15 @@ def agreement(checkpoint: str, h: int, w: int, frames: int, tile: int, overlap: 
             out = net(f, state)
             state = out.state
             whole.append(out.restored.clamp(0, 1)[0].permute(1, 2, 0).numpy())
-    with TiledStream(net, tile=tile, overlap=overlap) as stream:
+    tick = time.perf_counter()
+    with TiledStream(net, tile=tile, overlap=overlap, passes=passes) as stream:
         tiled = [stream(f).clamp(0, 1)[0].permute(1, 2, 0).numpy() for f in clip]
-    return [float(psnr(t, o)) for t, o in zip(tiled, whole)]
+    seconds = (time.perf_counter() - tick) / frames
+    return [float(psnr(t, o)) for t, o in zip(tiled, whole)], seconds
 
 
-def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap: int) -> dict:
+def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap: int,
+             passes: list[int]) -> dict:
     """Does tiling cost accuracy? A real video of the protocol's test split (never trained on),
     its first ``frames`` frames at full size, degraded by each of the real-footage check's
     settings (the project's operators: noise sigma 25/255, blur sigma 2, JPEG 20): the PSNR
@@ -124,23 +131,28 @@ def fidelity(checkpoint: str, scene: str, frames: int, tiles: list[int], overlap
         degraded = project_degrade(clean, degradation, seed=0).astype(np.float32) / 255
         clip = [torch.from_numpy(f).permute(2, 0, 1)[None] for f in degraded]
 
-        def restored(tile: int) -> list:
-            with TiledStream(net, tile=tile, overlap=overlap) as stream:
+        def restored(tile: int, n: int = 1) -> list:
+            with TiledStream(net, tile=tile, overlap=overlap, passes=n) as stream:
                 return [stream(f).clamp(0, 1)[0].permute(1, 2, 0).numpy() for f in clip]
 
         whole = restored(0)
         row = {"input": [float(psnr(d, c)) for d, c in zip(degraded, reference)],
                "whole": [float(psnr(o, c)) for o, c in zip(whole, reference)],
-               "tiled": {}, "tiled_vs_whole": {}}
-        for tile in tiles:
-            tiled = restored(tile)
-            row["tiled"][str(tile)] = [float(psnr(o, c)) for o, c in zip(tiled, reference)]
-            row["tiled_vs_whole"][str(tile)] = [float(psnr(t, o)) for t, o in zip(tiled, whole)]
+               "tiled": {}, "tiled_vs_whole": {}}  # passes -> tile -> per frame
+        for n in passes:
+            row["tiled"][str(n)], row["tiled_vs_whole"][str(n)] = {}, {}
+            for tile in tiles:
+                tiled = restored(tile, n)
+                row["tiled"][str(n)][str(tile)] = [float(psnr(o, c))
+                                                  for o, c in zip(tiled, reference)]
+                row["tiled_vs_whole"][str(n)][str(tile)] = [float(psnr(t, o))
+                                                           for t, o in zip(tiled, whole)]
+            print(f"  {scene} {degradation}, {n} pass(es): input {np.mean(row['input']):.2f} dB, "
+                  f"whole {np.mean(row['whole']):.2f}, " + ", ".join(
+                      f"tiles of {t} {np.mean(v):.2f} (vs whole "
+                      f"{np.mean(row['tiled_vs_whole'][str(n)][t]):.1f})"
+                      for t, v in row["tiled"][str(n)].items()), flush=True)
         out["degradations"][degradation] = row
-        print(f"  {scene} {degradation}: input {np.mean(row['input']):.2f} dB, whole "
-              f"{np.mean(row['whole']):.2f}, " + ", ".join(
-                  f"tiles of {t} {np.mean(v):.2f} (vs whole {np.mean(row['tiled_vs_whole'][t]):.1f})"
-                  for t, v in row["tiled"].items()), flush=True)
     return out
 
 
@@ -160,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--agreement-frames", type=int, default=3)
     p.add_argument("--agreement-tiles", nargs="*", type=int, default=[],
                    help="also measure the agreement at these tile sizes (same overlap)")
+    p.add_argument("--passes", nargs="+", type=int, default=None,
+                   help="numbers of passes of the agreement and fidelity runs (default: 1 and "
+                        "the package's default)")
     p.add_argument("--fidelity-scene", default="bigbuckbunny",
                    help="the real test video of the fidelity measurement ('' skips it)")
     p.add_argument("--fidelity-frames", type=int, default=3)
@@ -185,32 +200,35 @@ def main(argv: list[str] | None = None) -> int:
     # (Linux keeps the high-water mark across exec), so this process stays small until then
     import torch
 
-    from ronin_lite.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
+    from ronin_lite.tiling import DEFAULT_OVERLAP, DEFAULT_PASSES, DEFAULT_TILE
 
     torch.set_num_threads(args.threads)
     tile = DEFAULT_TILE if args.tile == "default" else int(args.tile)
     overlap = DEFAULT_OVERLAP if args.overlap == "default" else int(args.overlap)
-    results.update(tile=tile, overlap=overlap, torch=torch.__version__)
+    passes = sorted(set(args.passes or [1, DEFAULT_PASSES]))
+    results.update(tile=tile, overlap=overlap, passes=DEFAULT_PASSES, torch=torch.__version__)
     h, w = map(int, args.agreement_size.split("x"))
-    tick = time.perf_counter()
-    scores = agreement(args.checkpoint, h, w, args.agreement_frames, tile, overlap)
-    results["agreement"] = {"size": args.agreement_size, "psnr_db": scores}
-    print(f"tiled vs whole at {args.agreement_size}: PSNR {', '.join(f'{s:.1f}' for s in scores)}"
-          f" dB over {len(scores)} frames ({time.perf_counter() - tick:.0f} s)", flush=True)
-    by_tile = {}
-    for other in args.agreement_tiles:
-        by_tile[str(other)] = scores if other == tile else agreement(
-            args.checkpoint, h, w, args.agreement_frames, other, overlap)
-        print(f"  tiles of {other}: PSNR {', '.join(f'{s:.1f}' for s in by_tile[str(other)])} dB",
-              flush=True)
-    if by_tile:
-        results["agreement"]["psnr_db_by_tile"] = by_tile
+    # passes -> tile -> PSNR per frame; passes -> tile -> seconds per frame
+    table: dict = {str(n): {} for n in passes}
+    seconds: dict = {str(n): {} for n in passes}
+    for n in passes:
+        for size in sorted({tile, *args.agreement_tiles}):
+            scores, secs = agreement(args.checkpoint, h, w, args.agreement_frames, size,
+                                     overlap, n)
+            table[str(n)][str(size)], seconds[str(n)][str(size)] = scores, secs
+            print(f"tiled ({size} px, {n} pass(es)) vs whole at {args.agreement_size}: PSNR "
+                  f"{', '.join(f'{s:.1f}' for s in scores)} dB over {len(scores)} frames, "
+                  f"{secs:.1f} s per frame", flush=True)
+    results["agreement"] = {"size": args.agreement_size, "psnr_db_by_passes": table,
+                            "seconds_per_frame_by_passes": seconds}
+    if str(DEFAULT_PASSES) in table:
+        results["agreement"]["psnr_db"] = table[str(DEFAULT_PASSES)][str(tile)]
     if args.fidelity_scene:
         tick = time.perf_counter()
         print(f"fidelity on {args.fidelity_scene} (PSNR against the clean frames):", flush=True)
         results["fidelity"] = fidelity(args.checkpoint, args.fidelity_scene,
                                        args.fidelity_frames,
-                                       sorted({tile, *args.agreement_tiles}), overlap)
+                                       sorted({tile, *args.agreement_tiles}), overlap, passes)
         print(f"  ({time.perf_counter() - tick:.0f} s)", flush=True)
     if args.out:
         from ronin_lite.io import write_json_atomic

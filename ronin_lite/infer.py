@@ -14,8 +14,10 @@ the memory of a 50-frame one (``data_scripts/bench_infer.py`` measures it).
 restored as overlapping tiles, each tile a stream with its own history, blended across the
 overlap; the tiles' histories wait in a temporary folder between frames when together they
 would exceed 256 MB (:mod:`ronin_lite.tiling`). Peak memory then no longer grows with the frame's
-size (``data_scripts/bench_tiling.py`` measures it at 480p, 1080p and 2160p); ``--tile 0``
-restores whole frames, as the network was trained.
+size (``data_scripts/bench_tiling.py`` measures it at 480p, 1080p and 2160p). Each frame is run
+twice over its tiles, the first pass gathering the frame's statistics for the network's
+frame-wide operations (``--tile-passes 1``: once, faster, each tile with its own statistics);
+``--tile 0`` restores whole frames, as the network was trained.
 
 **Inputs.** Any container and codec PyAV (FFmpeg) decodes, or a folder of images (PNG, JPEG,
 BMP, TIFF, WebP; in natural order: f2.png before f10.png). Grey-level frames are repeated to three channels and an
@@ -52,7 +54,7 @@ import torch
 
 from .data.scenes import IMAGE_EXTENSIONS as IMAGE_SUFFIXES
 from .data.scenes import visible_files
-from .tiling import DEFAULT_OVERLAP, DEFAULT_TILE, TiledStream
+from .tiling import DEFAULT_OVERLAP, DEFAULT_PASSES, DEFAULT_TILE, TiledStream
 
 MIN_SIDE = 16
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v")
@@ -262,13 +264,14 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
                   side_by_side: str | os.PathLike | None = None, overwrite: bool = False,
                   device: torch.device | str | None = None, max_frames: int | None = None,
                   progress: bool = True, tile: int = DEFAULT_TILE,
-                  overlap: int = DEFAULT_OVERLAP, spill: bool | str = "auto") -> RestoreStats:
+                  overlap: int = DEFAULT_OVERLAP, spill: bool | str = "auto",
+                  passes: int = DEFAULT_PASSES) -> RestoreStats:
     """Restore ``source`` (video file or frame folder) into ``output``, frame by frame.
 
     ``model``: a :class:`~ronin_lite.models.RoninLite` (e.g. ``load_pretrained(name)``).
-    ``side_by_side``: also write input | restored. ``tile``, ``overlap``, ``spill``: frames
-    larger than ``tile`` pixels on a side are restored as overlapping tiles, each with its own
-    history (:class:`~ronin_lite.tiling.TiledStream`; ``tile=0``: whole frames). Returns
+    ``side_by_side``: also write input | restored. ``tile``, ``overlap``, ``spill``, ``passes``:
+    frames larger than ``tile`` pixels on a side are restored as overlapping tiles, each with
+    its own history (:class:`~ronin_lite.tiling.TiledStream`; ``tile=0``: whole frames). Returns
     :class:`RestoreStats`. Sets glibc to keep freed memory for the next frame
     (:func:`ronin_lite.runtime.keep_freed_memory`, process-wide; a no-op without glibc).
     """
@@ -287,9 +290,9 @@ def restore_video(model, source: str | os.PathLike, output: str | os.PathLike,
     model = model.to(device).eval()
     keep_freed_memory()  # every frame reuses the last one's buffers: no page faults per frame
     notes: set = set()
+    stream = TiledStream(model, tile, overlap, spill, passes=passes)  # checks its settings
     frames, fps = read_frames(source, notes)
     writers = [_Writer(p, fps) for p in outputs]
-    stream = TiledStream(model, tile, overlap, spill)
     count, size, net_seconds, first_seconds = 0, None, 0.0, 0.0
     tick = time.perf_counter()
     bar = tqdm(desc=f"restore {Path(source).name}", unit="frame", disable=not progress)
@@ -367,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
                         "frames: small needs 3 GiB for 1080p on a CPU, data_scripts/bench_tiling.py)")
     p.add_argument("--tile-overlap", type=int, default=DEFAULT_OVERLAP,
                    help=f"pixels shared by neighbouring tiles, blended (default {DEFAULT_OVERLAP})")
+    p.add_argument("--tile-passes", type=int, default=DEFAULT_PASSES,
+                   help=f"passes over a frame's tiles (default {DEFAULT_PASSES}: the first "
+                        "gathers the frame's statistics for the network's frame-wide operations, "
+                        "the second restores with them; 1: each tile with its own statistics, "
+                        "about twice as fast, further from the whole-frame result)")
     p.add_argument("--spill", choices=["auto", "yes", "no"], default="auto",
                    help="keep the tiles' histories in a temporary folder between frames: "
                         "auto (when they would exceed 256 MB), yes, no")
@@ -382,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         spill = {"auto": "auto", "yes": True, "no": False}[args.spill]
         stats = restore_video(model, args.source, args.output, args.side_by_side,
                               args.overwrite, device, args.max_frames, not args.quiet,
-                              args.tile, args.tile_overlap, spill)
+                              args.tile, args.tile_overlap, spill, args.tile_passes)
     except (ValueError, FileNotFoundError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -22,11 +22,18 @@ module restores a stream of frames ``(1, 3, H, W)`` as overlapping tiles:
   linearly across the shared band (a separable window, 1 inside, falling towards a neighbour;
   never towards the frame's own edge), so no seam is visible.
 
-What tiling changes. The network's channel attention and its prompt generator pool over the
-whole input: a tile sees its own statistics, not the frame's, so tiled and whole-frame outputs
-differ a little everywhere, not only at seams. ``data_scripts/bench_tiling.py`` measures it (PSNR
-of tiled against whole-frame restoration), whether it costs accuracy (both scored against the
-clean frames of a real test video) and the peak memory at 480p, 1080p and 2160p.
+* **Frame-wide statistics.** The network's channel attention, its cross-attention's grid and
+  its prompt generator reduce over the whole input: a tile alone sees its own statistics, not
+  the frame's, and its output differs from the whole-frame one everywhere, not only at seams.
+  With ``passes = 2`` (the default) each frame is run twice: the first pass gathers those sums
+  over the tiles' cores (a partition of the frame), the second runs every tile with the frame's
+  (:mod:`ronin_lite.models.framewide`). ``passes = 1`` is the single, faster pass with each
+  tile's own statistics; each further pass gathers them again from the previous one's features.
+
+``data_scripts/bench_tiling.py`` measures what tiling changes (PSNR of tiled against whole-frame
+restoration, for each number of passes), whether it costs accuracy (both scored against the
+clean frames of a real test video), the time per frame and the peak memory at 480p, 1080p and
+2160p.
 """
 
 from __future__ import annotations
@@ -38,14 +45,20 @@ import tempfile
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from .models import framewide
+
 #: default tile side (pixels) and overlap. A larger tile agrees better with the whole frame
-#: (its channel attention and prompt pool over more of it; overlap barely matters) and needs
-#: more memory; 384 keeps 2160p within 1.5 GiB on the CPU (data_scripts/bench_tiling.py
-#: measures both: results/bench_tiling_cpu.json)
+#: (less of it lies within reach of a tile's edge, and with one pass its own statistics come
+#: from more of the frame) and needs more memory; 384 keeps 2160p within 1.5 GiB on the CPU
+#: (data_scripts/bench_tiling.py measures both: results/bench_tiling_cpu.json)
 DEFAULT_TILE = 384
 DEFAULT_OVERLAP = 32
+#: passes over a frame's tiles: 1 = each tile with its own statistics; 2 = gather the frame's
+#: statistics, then restore with them (see the module docstring; bench_tiling.py measures both)
+DEFAULT_PASSES = 2
 #: ``spill="auto"`` keeps tile states on disk when all of them together would exceed this
 DEFAULT_STATE_BUDGET_MB = 256.0
 
@@ -81,6 +94,7 @@ class _Tile:
     x: int
     h: int
     w: int
+    core: tuple[int, int, int, int] = (0, 0, 0, 0)  # y0, y1, x0, x1: the pixels it stands for
     state: object = None  # the tile's StreamState (caches emptied while spilled)
     spilled: Path | None = None
 
@@ -90,8 +104,10 @@ class TiledStream:
 
     ``model``: a :class:`~ronin_lite.models.RoninLite` (or anything called as ``model(frame,
     state)`` that returns ``.restored`` and ``.state``). ``tile = 0`` restores whole frames.
-    ``spill``: ``"auto"``, ``True`` or ``False``. Use as a context manager, or call
-    :meth:`close`, so that the spill folder is removed::
+    ``spill``: ``"auto"``, ``True`` or ``False``. ``passes``: 1 (each tile with its own
+    statistics) or more (the frame's, gathered by the first ``passes - 1`` passes; the module
+    docstring). Use as a context manager, or call :meth:`close`, so that the spill folder is
+    removed::
 
         with TiledStream(model, tile=256) as stream:
             for frame in frames:          # (1, 3, H, W) float in [0, 1]
@@ -100,33 +116,62 @@ class TiledStream:
 
     def __init__(self, model, tile: int = DEFAULT_TILE, overlap: int = DEFAULT_OVERLAP,
                  spill: bool | str = "auto", state_budget_mb: float = DEFAULT_STATE_BUDGET_MB,
-                 spill_dir: str | os.PathLike | None = None) -> None:
+                 spill_dir: str | os.PathLike | None = None,
+                 passes: int = DEFAULT_PASSES) -> None:
         if tile < 0 or overlap < 0 or (tile and overlap >= tile):
             raise ValueError(f"need tile >= 0 and 0 <= overlap < tile, got tile={tile}, "
                              f"overlap={overlap} (tile 0 restores whole frames)")
+        if not isinstance(passes, int) or passes < 1:
+            raise ValueError(f"passes must be an integer >= 1 (1: each tile's own statistics, "
+                             f"2: the frame's), got {passes!r}")
         if spill not in ("auto", True, False):
             raise ValueError(f"spill must be 'auto', True or False, got {spill!r}")
-        self.model, self.tile, self.overlap = model, tile, overlap
+        self.model, self.tile, self.overlap, self.passes = model, tile, overlap, passes
         self.spill, self.state_budget = spill, state_budget_mb * 2**20
         self._spill_parent = spill_dir
         self._dir: Path | None = None
         self._tiles: list[_Tile] | None = None
         self._weights: Tensor | None = None  # (1, 1, H, W) sum of the tiles' blending weights
         self.size: tuple[int, int] | None = None
+        self._canvas: tuple[int, int] | None = None  # the padded frame the tiles cover
         self.frames = 0
         self._closed = False
 
     # --- set-up ----------------------------------------------------------------------------
     def _layout(self, h: int, w: int) -> list[_Tile]:
         if not self.tile:
-            return [_Tile(0, 0, h, w)]
-        return [_Tile(y, x, min(self.tile, h), min(self.tile, w))
-                for y in tile_starts(h, self.tile, self.overlap)
-                for x in tile_starts(w, self.tile, self.overlap)]
+            return [_Tile(0, 0, h, w, (0, h, 0, w))]
+        th, tw = min(self.tile, h), min(self.tile, w)
+        ys, xs = tile_starts(h, self.tile, self.overlap), tile_starts(w, self.tile, self.overlap)
+        return [_Tile(y, x, th, tw, (*cy, *cx))
+                for y, cy in zip(ys, framewide.core_bounds(ys, th, h))
+                for x, cx in zip(xs, framewide.core_bounds(xs, tw, w))]
+
+    def _padded(self, h: int, w: int) -> tuple[int, int]:
+        """The size the whole-frame network pads ``h x w`` to (its grid pooling's frame)."""
+        config = getattr(getattr(self.model, "backbone", self.model), "config", None)
+        m = getattr(config, "pad_multiple", 1)
+        return -(-h // m) * m, -(-w // m) * m
+
+    def _gather(self, frame: Tensor) -> "framewide.FrameStatistics":
+        """The first ``passes - 1`` passes: the frame's statistics, gathered over the tiles'
+        cores; the tiles' states are read, not advanced."""
+        stats = framewide.FrameStatistics(self._canvas, self._canvas)
+        for p in range(self.passes - 1):
+            for t in self._tiles:
+                if t.spilled is not None:
+                    self._take_back(t, frame.device)
+                window = (..., slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))
+                with stats.tile((t.y, t.x, t.h, t.w), t.core, "record" if p == 0 else "both"):
+                    self.model(frame[window], t.state)
+                if t.spilled is not None:  # unchanged on disk
+                    t.state = dataclasses.replace(t.state, caches={})
+            stats.finish()
+        return stats
 
     def _weight(self, t: _Tile, like: Tensor) -> Tensor:
         """``(1, 1, h, w)`` blending weights of tile ``t``."""
-        h, w = self.size
+        h, w = self._canvas
         wy = _ramp(t.h, t.y, h, self.overlap, like.device, like.dtype)
         wx = _ramp(t.w, t.x, w, self.overlap, like.device, like.dtype)
         return (wy[:, None] * wx[None, :])[None, None]
@@ -182,7 +227,10 @@ class TiledStream:
                              f"got {tuple(frame.shape)}")
         h, w = frame.shape[-2:]
         if self.size is None:
-            self.size, self._tiles = (h, w), self._layout(h, w)
+            # tiles cover the frame padded as the whole-frame network pads it (replicated
+            # edge), so that the frame statistics and the edge tiles see what it sees
+            self.size, self._canvas = (h, w), self._padded(h, w)
+            self._tiles = self._layout(*self._canvas)
         elif (h, w) != self.size:
             raise ValueError(f"frame {self.frames} is {w}x{h} px, the stream's frames are "
                              f"{self.size[1]}x{self.size[0]}: start a new TiledStream")
@@ -192,7 +240,11 @@ class TiledStream:
             t.state = out.state
             self.frames += 1
             return out.restored
-        acc = torch.zeros_like(frame)  # (1, 3, H, W) weighted sum of the tiles' outputs
+        if self._canvas != (h, w):
+            frame = F.pad(frame, (0, self._canvas[1] - w, 0, self._canvas[0] - h),
+                          mode="replicate")  # (1, 3, H', W')
+        stats = self._gather(frame) if self.passes > 1 else None
+        acc = torch.zeros_like(frame)  # (1, 3, H', W') weighted sum of the tiles' outputs
         first = self._weights is None
         if first:
             self._weights = torch.zeros_like(frame[:, :1])
@@ -200,7 +252,11 @@ class TiledStream:
             if t.spilled is not None:
                 self._take_back(t, frame.device)
             window = (..., slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))
-            out = self.model(frame[window], t.state)
+            if stats is None:
+                out = self.model(frame[window], t.state)
+            else:
+                with stats.tile((t.y, t.x, t.h, t.w), t.core, "replay"):
+                    out = self.model(frame[window], t.state)
             t.state = out.state
             weight = self._weight(t, frame)
             acc[window] += out.restored * weight
@@ -211,7 +267,7 @@ class TiledStream:
             if self._dir is not None:
                 self._put_away(t, i)
         self.frames += 1
-        return acc / self._weights
+        return (acc / self._weights)[..., :h, :w]
 
     def close(self) -> None:
         """Remove the spilled states (the stream cannot continue after this)."""

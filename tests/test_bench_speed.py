@@ -45,10 +45,16 @@ def test_bench_tiling_measures_memory_and_agreement(tmp_path, capsys):
     assert set(result["memory"]) == {"40x72 tile 32", "40x72 tile 0"}
     for run in result["memory"].values():
         assert run["frames"] == 2 and run["peak_rss_mb"] > 0
+    for run in result["memory"].values():
+        assert run["passes"] == (result["passes"] if run["tile"] else 1)
     assert len(result["agreement"]["psnr_db"]) == 2 and result["tile"] == 32
-    by_tile = result["agreement"]["psnr_db_by_tile"]
-    assert by_tile["32"] == result["agreement"]["psnr_db"] and len(by_tile["48"]) == 2
-    assert "tiled vs whole" in capsys.readouterr().out and "fidelity" not in result
+    by_passes = result["agreement"]["psnr_db_by_passes"]
+    assert set(by_passes) == {"1", "2"} and result["passes"] == 2
+    for n in ("1", "2"):  # every tile size at every number of passes, with its time
+        assert set(by_passes[n]) == {"32", "48"} and len(by_passes[n]["48"]) == 2
+        assert set(result["agreement"]["seconds_per_frame_by_passes"][n]) == {"32", "48"}
+    assert by_passes["2"]["32"] == result["agreement"]["psnr_db"]
+    assert "vs whole" in capsys.readouterr().out and "fidelity" not in result
 
 
 def test_bench_tiling_fidelity_scores_whole_and_tiled_against_the_clean_frames(tmp_path):
@@ -59,16 +65,19 @@ def test_bench_tiling_fidelity_scores_whole_and_tiled_against_the_clean_frames(t
     torch.manual_seed(0)
     save_checkpoint(RoninLite(RoninConfig("tiny")).eval(), tmp_path / "net")
     bench = load_script("bench_tiling")
-    result = bench.fidelity(str(tmp_path / "net"), "carphone", frames=2, tiles=[64], overlap=8)
+    result = bench.fidelity(str(tmp_path / "net"), "carphone", frames=2, tiles=[64], overlap=8,
+                            passes=[1, 2])
     assert result["size"] == "144x176" and result["frames"] == 2
     assert set(result["degradations"]) == {"noise", "blur", "jpeg"}
     for row in result["degradations"].values():
-        assert len(row["input"]) == len(row["whole"]) == len(row["tiled"]["64"]) == 2
-        assert np.isfinite(row["tiled_vs_whole"]["64"]).all()
+        for n in ("1", "2"):
+            assert len(row["input"]) == len(row["whole"]) == len(row["tiled"][n]["64"]) == 2
+            assert np.isfinite(row["tiled_vs_whole"][n]["64"]).all()
     # noise at sigma 25/255 scores about 20 dB against the clean frames, as it must
     assert 19 < np.mean(result["degradations"]["noise"]["input"]) < 22
     with pytest.raises(ValueError, match="no bundled video"):
-        bench.fidelity(str(tmp_path / "net"), "nowhere", frames=1, tiles=[64], overlap=8)
+        bench.fidelity(str(tmp_path / "net"), "nowhere", frames=1, tiles=[64], overlap=8,
+                       passes=[1])
 
 
 def test_bench_train_changes_config_fields_and_writes_its_summary(tmp_path):

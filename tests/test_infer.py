@@ -148,6 +148,11 @@ def test_cli(model, tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert infer.main(["restore", str(src), str(tmp_path / "p.mp4"), "--checkpoint",
                        "no-such-model", "--quiet"]) == 2
+    capsys.readouterr()
+    assert infer.main(["restore", str(src), str(tmp_path / "q.mp4"), "--checkpoint",
+                       str(tmp_path / "ckpt"), "--quiet", "--tile-passes", "0"]) == 2
+    assert "passes must be an integer >= 1" in capsys.readouterr().err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(("q", ".q"))]  # nothing
 
 
 def test_frame_folders_are_read_in_natural_order(tmp_path):
@@ -231,7 +236,7 @@ def test_large_frames_are_restored_in_tiles_each_with_its_history(model, tmp_pat
     with TiledStream(model, tile=32, overlap=8, spill=False) as stream, torch.no_grad():
         expected = [stream(torch.from_numpy(f).permute(2, 0, 1)[None].float() / 255.0)
                     .clamp(0, 1)[0].permute(1, 2, 0).numpy() for f in clip_u8]
-        assert stream.tiles == 2 * 2
+        assert stream.tiles == 2 * 3  # over 48x64: the frame padded as the network pads it
     expected_u8 = np.floor(np.stack(expected) * 255.0 + 0.5).astype(np.uint8)
     for spill in (False, True):
         out = tmp_path / f"tiled-{spill}"

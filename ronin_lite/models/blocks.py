@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import framewide
+
 AttentionKind = Literal["reduced", "channel"]
 ATTENTION_KINDS: tuple[str, ...] = ("reduced", "channel")
 
@@ -137,24 +139,37 @@ class ChannelAttention(nn.Module):
         self.project = nn.Conv2d(channels, channels, 1, bias=False)
 
     def qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """q, k, v of a frame, each ``(B, heads, d, HW)``; q and k unit-norm along HW."""
+        """q, k, v of a frame, each ``(B, heads, d, HW)``; q and k unit-norm along HW (raw
+        inside a tiled stream's frame statistics: :meth:`attend` normalises them over the
+        frame, see :mod:`ronin_lite.models.framewide`)."""
         qkv = self.qkv_spatial(self.to_qkv(x))  # (B, C, H, W) -> (B, 3C, H, W)
         q, k, v = rearrange(qkv, "b (three heads d) h w -> b three heads d (h w)", three=3,
                             heads=self.heads).unbind(1)  # 3 x (B, heads, d, HW)
+        if framewide.current() is not None:
+            return q, k, v
         if is_nhwc(qkv):  # inference: HW is the strided axis of these views
             return unit_norm_last(q), unit_norm_last(k), v
         return F.normalize(q, dim=-1), F.normalize(k, dim=-1), v
 
-    def attend(self, q: Tensor, k: Tensor, v: Tensor, tokens_first: bool = False) -> Tensor:
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, tokens_first: bool = False,
+               pixels: framewide.Pixels | None = None) -> Tensor:
         """``softmax(q k^T * temperature) v``: ``q (B, h, d, L)``, ``k, v (B, h, m, L)``.
 
         ``m`` is the number of key channels per head: ``d`` for plain channel attention,
         ``(n + 1) d`` when ``n`` cached frames are routed beside the current one. Returns
         ``(B, h, d, L)``, before the output projection; with ``tokens_first`` its transpose
         ``(B, h, L, d)``, computed as ``v^T A^T`` (the same products, made directly in the order
-        an NHWC map needs, see :meth:`merge_heads`).
+        an NHWC map needs, see :meth:`merge_heads`). Inside a tiled stream's frame statistics
+        q and k are raw and the cosines are taken over the frame; ``pixels = (H, W, patch)``
+        then says where each of the ``L`` pixels lies (:mod:`~ronin_lite.models.framewide`).
         """
-        attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(dim=-1)  # (B, h, d, m)
+        frame = framewide.current()
+        if frame is None:
+            attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(dim=-1)  # (B, h, d, m)
+        else:
+            if pixels is None:
+                raise ValueError("attend() inside frame statistics needs pixels=(H, W, patch)")
+            attn = (frame.cosine(q, k, pixels) * self.temperature).softmax(dim=-1).to(v.dtype)
         if tokens_first:
             return v.transpose(-2, -1) @ attn.transpose(-2, -1)  # (B, h, L, d)
         return attn @ v
@@ -175,7 +190,7 @@ class ChannelAttention(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         q, k, v = self.qkv(x)  # (B, h, d, HW) each
-        out = self.attend(q, k, v, tokens_first=is_nhwc(x))
+        out = self.attend(q, k, v, tokens_first=is_nhwc(x), pixels=(*x.shape[-2:], 0))
         return self.project(self.merge_heads(out, x))  # (B, C, H, W)
 
 

@@ -68,6 +68,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import framewide
 from .blocks import ChannelAttention, GatedFFN, LayerNorm2d, is_nhwc
 
 BlockCache = dict[str, Tensor]  # name -> (B, n, ...), n <= tau cached frames, oldest first
@@ -124,7 +125,7 @@ class FrameHistoryRouter(ChannelAttention):
 
     def route(
         self, q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor,
-        tokens_first: bool = False,
+        tokens_first: bool = False, pixels: framewide.Pixels | None = None,
     ) -> Tensor:
         """Attend from the current frame over cached + current keys and values.
 
@@ -134,13 +135,14 @@ class FrameHistoryRouter(ChannelAttention):
         """
         keys = torch.cat([_frames_to_channels(past_k), k], dim=2)  # (B, h, (n + 1) d, L)
         values = torch.cat([_frames_to_channels(past_v), v], dim=2)
-        return self.attend(q, keys, values, tokens_first=tokens_first)
+        return self.attend(q, keys, values, tokens_first=tokens_first, pixels=pixels)
 
     def forward(  # type: ignore[override]  # the cache is an extra input
         self, x: Tensor, cache: BlockCache
     ) -> tuple[Tensor, BlockCache]:
         q, k, v = self.qkv(x)  # (B, h, d, HW) each
-        out = self.route(q, k, v, cache["key"], cache["value"], tokens_first=is_nhwc(x))
+        out = self.route(q, k, v, cache["key"], cache["value"], tokens_first=is_nhwc(x),
+                         pixels=(*x.shape[-2:], 0))
         return self.project(self.merge_heads(out, x)), {"key": k[:, None], "value": v[:, None]}
 
 
@@ -333,9 +335,11 @@ class CausalHistoryModel(nn.Module):
         to_channels = "b m heads (d pp) hp wp -> b m heads d (pp hp wp)"
         q, k, v = rearrange(qkv, to_channels, d=c // heads).unbind(1)
         past_k = rearrange(past_k, to_channels, d=c // heads)
-        past_k = F.normalize(past_k, dim=-1)  # warping changed the keys' norms
+        if framewide.current() is None:  # (a tiled stream normalises over the frame)
+            past_k = F.normalize(past_k, dim=-1)  # warping changed the keys' norms
         past_v = rearrange(past_v, to_channels, d=c // heads)
-        out = self.router.route(q, k, v, past_k, past_v)  # (B, h, d, HW in patch order)
+        out = self.router.route(q, k, v, past_k, past_v,
+                                pixels=(h, w, p))  # (B, h, d, HW in patch order)
         out = _from_patches(out.reshape(b, 1, *qkv.shape[2:]), p)[:, 0]  # (B, C, H, W)
         entry = {"key": qkv[:, 1:2], "value": qkv[:, 2:3], "match": match_key[:, None]}
         return self.router.project(out), entry

@@ -63,6 +63,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import framewide
 from .blocks import LayerNorm2d
 from .unet import DECODER_STAGES
 
@@ -115,7 +116,9 @@ class EncoderLatentCrossAttention(nn.Module):
         b, c, h, w = latent.shape
         heads, d = self.heads, c // self.heads
         # keys / values: encoder 1 averaged over a fixed grid of regions, then 1x1-projected
-        pooled = F.adaptive_avg_pool2d(encoder1, self.grid)  # (B, C_e, H', W') -> (B, C_e, g, g)
+        frame = framewide.current()  # a tile of a frame: the frame's grid, not the tile's
+        pooled = (F.adaptive_avg_pool2d(encoder1, self.grid) if frame is None
+                  else frame.grid_pool(encoder1, self.grid))  # (B, C_e, H', W') -> (B, C_e, g, g)
         kv = self.to_kv(self.norm_encoder(pooled))  # (B, 2 C_l, g, g)
         kv = rearrange(kv, "b (two heads d) gh gw -> b two heads d (gh gw)", two=2, heads=heads)
         k, v = kv.transpose(-2, -1).unbind(1)  # 2 x (B, h, g^2, d), tokens as rows
@@ -141,7 +144,8 @@ class PromptGenerator(nn.Module):
 
     def forward(self, latent: Tensor) -> Tensor:
         _check_map(latent, self.latent_channels, "the latent")
-        pooled = latent.mean(dim=(2, 3))  # global average pooling (B, C_l, h, w) -> (B, C_l)
+        frame = framewide.current()  # a tile of a frame: the frame's average, not the tile's
+        pooled = latent.mean(dim=(2, 3)) if frame is None else frame.mean(latent)  # (B, C_l)
         return self.fc2(F.gelu(self.fc1(pooled)))  # (B, C_l) -> (B, hidden) -> (B, prompt_dim)
 
 
