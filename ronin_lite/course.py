@@ -75,8 +75,8 @@ COURSE: tuple[Lesson, ...] = (
            shipped="one ablation run"),
     Lesson("10", "streaming_inference", "streaming inference",
            "restoring a video frame by frame with the shipped checkpoint, input / restored / "
-           "clean side by side, PSNR and flicker, a bounded state over 200 frames, restoring "
-           "your own video"),
+           "clean side by side, PSNR and flicker, a bounded state over 200 frames, frames larger "
+           "than memory restored in tiles with the frame's statistics, restoring your own video"),
 )
 
 HEADER = ("| notebook | what it teaches | CPU time, `tiny` (measured by the build, 1 thread) |\n"
