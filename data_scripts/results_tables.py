@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --study: the study trained with this batch shape")
     p.add_argument("--grad-clip", type=float, default=0.0,
                    help="with --study: the study trained with this gradient clipping")
+    p.add_argument("--file", default=None,
+                   help="--study: this results file of results/ instead of the study's own name")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     p.add_argument("--real-footage", action="store_true",
                    help="the real-footage check's table (data_scripts/real_footage_check.py)")
@@ -190,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     if args.study or args.protocol:
         if args.study:
-            gs = load_result(results_name(args.profile, args.benchmark, args.steps,
-                                          args.shape, args.grad_clip))
+            gs = load_result(args.file or results_name(args.profile, args.benchmark, args.steps,
+                                                       args.shape, args.grad_clip))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")

@@ -248,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", default="runs/grounding-study")
     p.add_argument("--grounding", default=None, help="default: <data root>/grounding-study")
     p.add_argument("--results", default="results")
+    p.add_argument("--out", default=None,
+                   help="report: the results file (default: <results>/<the study's name>); "
+                        "e.g. a replication on another machine beside the original")
     args = p.parse_args(argv)
 
     if args.step == "ground":
@@ -384,8 +387,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "methods": best["methods"],
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
-    out = Path(args.results) / study.results_name(args.profile, args.benchmark, args.steps,
-                                                  args.shape, args.grad_clip)
+    out = Path(args.out) if args.out else Path(args.results) / study.results_name(
+        args.profile, args.benchmark, args.steps, args.shape, args.grad_clip)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")
