@@ -796,7 +796,10 @@ def train(config: TrainConfig, ground: bool = False, progress: bool = True,
     if own_group:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     try:
-        return _train(config, ground, progress, stop_at, rank, world, device)
+        result = _train(config, ground, progress, stop_at, rank, world, device)
+        if own_group:  # every rank done before any tears its group down: under load, gloo
+            dist.barrier()  # once aborted a rank at exit in the torchrun test
+        return result
     finally:
         if own_group:
             dist.destroy_process_group()
