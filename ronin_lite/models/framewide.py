@@ -15,7 +15,7 @@ Each is a function of sums over pixels: ``sum_p q_ip k_jp`` and ``sum_p q_ip^2``
 ``q.k / (|q| |k|)``), the grid cells' sums and pixel counts, the latent's sum. Sums over the
 frame are sums over the tiles' **cores** (a partition of the frame: each pixel belongs to the
 one tile whose core holds it, the overlap split down the middle). So a tiled stream can run each
-frame twice (:class:`~ronin_lite.tiling.TiledStream`, ``statistics="frame"``):
+frame twice (:class:`~ronin_lite.tiling.TiledStream`, ``passes=2``, the default):
 
 1. **record**: every tile runs as it would alone (its own statistics) and adds its core's sums
    to the frame's;
@@ -24,8 +24,9 @@ frame twice (:class:`~ronin_lite.tiling.TiledStream`, ``statistics="frame"``):
 
 The frame-wide values of pass 1 were computed from features that used the tiles' own
 statistics in the earlier layers, so pass 2 is closer to the whole-frame network, not equal to
-it; more passes (each records while it replays) move closer still. What it buys is measured by
-``data_scripts/bench_tiling.py`` (PSNR of tiled against whole-frame restoration).
+it; further passes (each records while it replays) gather the sums again from the previous
+pass's features. What it buys is measured by ``data_scripts/bench_tiling.py`` (PSNR of tiled
+against whole-frame restoration; the README's tiling section quotes it).
 
 The network's modules call :func:`current`; it is ``None`` outside a tiled stream, and their
 arithmetic is then exactly the usual one. Under a context the attention blocks hand over
