@@ -61,7 +61,8 @@ def current() -> "FrameStatistics | None":
     return _ACTIVE.get()
 
 
-def core_bounds(starts: list[int], tile: int, length: int, align: int = 8) -> list[tuple[int, int]]:
+def core_bounds(starts: list[int], tile: int, length: int,
+                align: int = 8) -> list[tuple[int, int]]:
     """Each tile's core ``[a, b)`` along one axis: the cores partition ``[0, length)``; the
     boundary between neighbours is the middle of their overlap, rounded down to a multiple of
     ``align`` (so that it falls on a pixel of every downsampled level) where that stays inside
