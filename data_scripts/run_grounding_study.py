@@ -105,9 +105,11 @@ def _encoder():
 
 
 def sweep_scores(args) -> dict[float, dict]:
-    """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``)."""
+    """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``), for
+    the default grid and any rate of ``--lrs`` (a grid extended where its best rate was at an
+    edge)."""
     out = {}
-    for lr in study.LRS:
+    for lr in sorted({*study.LRS, *args.lrs}):
         cfg = _sweep_config(args, lr)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
