@@ -225,3 +225,26 @@ def test_bad_tiling_settings_and_frames_are_refused():
     stream.close()
     with pytest.raises(RuntimeError, match="closed"):
         stream(_frames(1, 40, 40)[0])
+
+
+def test_frame_statistics_are_float32_under_bf16_autocast():
+    """Tiled bf16 inference (a GPU's, here CPU autocast): the frame's sums are taken in float32
+    whatever the compute dtype, and the tiled output stays close to the float32 one."""
+    torch.manual_seed(0)
+    net = RoninLite.from_profile("tiny").eval()
+    frames = _frames(2, 80, 96, seed=3)
+    q = torch.randn(1, 2, 3, 64, generator=torch.Generator().manual_seed(0))
+    k = torch.randn(1, 2, 5, 64, generator=torch.Generator().manual_seed(1))
+    exact = F.normalize(q.double(), dim=-1) @ F.normalize(k.double(), dim=-1).mT
+    stats = framewide.FrameStatistics((8, 8))
+    with torch.autocast("cpu", dtype=torch.bfloat16), \
+            stats.tile((0, 0, 8, 8), (0, 8, 0, 8), "record"):
+        cos = stats.cosine(q, k, (8, 8, 0))  # autocast would run the products in bf16
+    assert cos.dtype == torch.float32 and (cos.double() - exact).abs().max() < 1e-5
+    outs = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16), \
+                TiledStream(net, tile=48, overlap=16) as stream:
+            outs[dtype] = [stream(f).float() for f in frames]
+    for a, b in zip(outs[torch.float32], outs[torch.bfloat16]):
+        assert (a - b).abs().max() < 0.05
