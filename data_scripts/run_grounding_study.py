@@ -25,10 +25,11 @@ scores them on **val only**, against RONIN-lite's defaults; ``report`` writes th
 longer clips) and scores val only; ``compare`` and ``report`` with ``--shape LABEL`` train and
 report every variant with that shape (a results file of its own, ``..._<batch>x<clip_len>``).
 
-A limit of this protocol, measured: the rate is tuned for the twin and every variant trains at
-it. On ``4d-lite`` at 600 steps that rate (1.6e-2) left RONIN-lite's prompt path 0.76 dB under
-the twin, and at the twin's second rate (8e-3, post hoc) above it (README, "4d-lite at 600
-steps"): a variant's rate should be chosen on val for that variant.
+A limit of this protocol: the rate is tuned for the twin and every variant trains at it. On
+``4d-lite`` at 600 steps the twin's rate sank RONIN-lite's prompt path, and the twin's second
+rate did not (README, "4d-lite at 600 steps"; the two results files
+``grounding_study_tiny_4d-lite_600steps_6x2_clip0.01*.json``): a variant's rate should be
+chosen on val for that variant.
 """
 
 from __future__ import annotations
