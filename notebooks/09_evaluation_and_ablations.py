@@ -1522,7 +1522,7 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # #    verdict as it was. (Seeds 0-2, retrained on another machine, came within 0.01 dB of the
 # #    committed ones.)
 # ablations.paired_table(ablations.load_results("cross", root="results/exercise"))
-# # 3. (shell; about 25 minutes on 2 cores, 15 runs: the group trains all five lambda values)
+# # 3. (shell; about 20 minutes on 2 cores, 15 runs: the group trains all five lambda values)
 # #    python data_scripts/run_ablations.py --groups lambda --benchmark tv-lite \
 # #        --results results/exercise --runs runs/ablations-tv
 # #    expected: lambda_2 = 0 scores 22.70 dB, the default (1) 22.75: "0" - "1" = -0.05 dB,
