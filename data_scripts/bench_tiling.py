@@ -48,8 +48,7 @@ torch.set_num_threads(int(sys.argv[4]))
 from ronin_lite import infer
 from ronin_lite.checkpoints import load_any
 model = load_any(sys.argv[1], "cpu")
-from ronin_lite.tiling import DEFAULT_OVERLAP, DEFAULT_TILE
-from ronin_lite.tiling import DEFAULT_PASSES
+from ronin_lite.tiling import DEFAULT_OVERLAP, DEFAULT_PASSES, DEFAULT_TILE
 tile = DEFAULT_TILE if sys.argv[5] == "default" else int(sys.argv[5])
 overlap = DEFAULT_OVERLAP if sys.argv[6] == "default" else int(sys.argv[6])
 tick = time.perf_counter()

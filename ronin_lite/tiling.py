@@ -148,10 +148,22 @@ class TiledStream:
                 for x, cx in zip(xs, framewide.core_bounds(xs, tw, w))]
 
     def _padded(self, h: int, w: int) -> tuple[int, int]:
-        """The size the whole-frame network pads ``h x w`` to (its grid pooling's frame)."""
-        config = getattr(getattr(self.model, "backbone", self.model), "config", None)
-        m = getattr(config, "pad_multiple", 1)
-        return -(-h // m) * m, -(-w // m) * m
+        """The size the whole-frame network pads ``h x w`` to (unchanged for a model that
+        does not pad)."""
+        backbone = getattr(self.model, "backbone", self.model)
+        return backbone.padded_size(h, w) if hasattr(backbone, "padded_size") else (h, w)
+
+    def _run(self, t: _Tile, frame: Tensor, stats: "framewide.FrameStatistics | None",
+             mode: "framewide.Mode"):
+        """The network on tile ``t`` of ``frame`` (its state read back from disk first when
+        spilled), with the frame's statistics in ``mode`` when there are any."""
+        if t.spilled is not None:
+            self._take_back(t, frame.device)
+        window = frame[..., t.y:t.y + t.h, t.x:t.x + t.w]
+        if stats is None:
+            return self.model(window, t.state)
+        with stats.tile((t.y, t.x, t.h, t.w), t.core, mode):
+            return self.model(window, t.state)
 
     def _gather(self, frame: Tensor) -> "framewide.FrameStatistics":
         """The first ``passes - 1`` passes: the frame's statistics, gathered over the tiles'
@@ -159,11 +171,7 @@ class TiledStream:
         stats = framewide.FrameStatistics(self._canvas, self._canvas)
         for p in range(self.passes - 1):
             for t in self._tiles:
-                if t.spilled is not None:
-                    self._take_back(t, frame.device)
-                window = (..., slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))
-                with stats.tile((t.y, t.x, t.h, t.w), t.core, "record" if p == 0 else "both"):
-                    self.model(frame[window], t.state)
+                self._run(t, frame, stats, "record" if p == 0 else "both")
                 if t.spilled is not None:  # unchanged on disk
                     t.state = dataclasses.replace(t.state, caches={})
             stats.finish()
@@ -249,15 +257,9 @@ class TiledStream:
         if first:
             self._weights = torch.zeros_like(frame[:, :1])
         for i, t in enumerate(self._tiles):
-            if t.spilled is not None:
-                self._take_back(t, frame.device)
-            window = (..., slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))
-            if stats is None:
-                out = self.model(frame[window], t.state)
-            else:
-                with stats.tile((t.y, t.x, t.h, t.w), t.core, "replay"):
-                    out = self.model(frame[window], t.state)
+            out = self._run(t, frame, stats, "replay")
             t.state = out.state
+            window = (..., slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))
             weight = self._weight(t, frame)
             acc[window] += out.restored * weight
             if first:

@@ -136,26 +136,26 @@ class FrameStatistics:
         i = self._site
         self._site += 1
         with torch.autocast(device.type, enabled=False):
-            return self._serve_site(i, tile_value, core_value)
+            if self.mode in ("record", "both"):
+                core = core_value()
+                if len(self._sums) == i:
+                    self._sums.append(core)
+                else:
+                    if self._sums[i].shape != core.shape:
+                        raise RuntimeError("tiles of one frame disagree on a statistic's shape")
+                    self._sums[i] = self._sums[i] + core
+            return tile_value() if self.mode == "record" else self._frame[i]
 
-    def _serve_site(self, i: int, tile_value, core_value) -> Tensor:
-        if self.mode in ("record", "both"):
-            core = core_value()
-            if len(self._sums) == i:
-                self._sums.append(core)
-            else:
-                if self._sums[i].shape != core.shape:
-                    raise RuntimeError("tiles of one frame disagree on a statistic's shape")
-                self._sums[i] = self._sums[i] + core
-        if self.mode == "record":
-            return tile_value()
-        return self._frame[i]
+    def _factor(self, h: int) -> int:
+        """How many frame pixels one pixel of the tile's ``h``-row map stands for (a power of
+        2: the network's downsampling; its padding of the tile ignored)."""
+        return 2 ** max(round(math.log2(self._box[2] / h)), 0)
 
     def _level(self, h: int, w: int) -> tuple[int, int, int, int]:
         """The tile's core as rows and columns ``(r0, r1, c0, c1)`` of its ``h x w`` map."""
         y, x, th, tw = self._box
         y0, y1, x0, x1 = self._core
-        factor = 2 ** max(round(math.log2(th / h)), 0)
+        factor = self._factor(h)
         r0, r1 = _level_range(y0, y1, y, th, factor, h)
         c0, c1 = _level_range(x0, x1, x, tw, factor, w)
         return r0, r1, c0, c1
@@ -178,20 +178,14 @@ class FrameStatistics:
         ``k (B, h, m, L)``, unnormalised; returns ``(B, h, d, m)`` in float32, what
         ``F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).mT`` gives for a whole frame."""
         q, k = q.float(), k.float()
-        w = self._pixel_weights(pixels, q)  # (L,)
-        qw = None
-
-        def core_q():
-            nonlocal qw
-            if qw is None:
-                qw = q * w
-            return qw
-
+        # q on the core's pixels only, 0 elsewhere (not needed when only replaying)
+        qw = q * self._pixel_weights(pixels, q) if self.mode != "replay" else None
+        kw = k * self._pixel_weights(pixels, k) if self.mode != "replay" else None
         q_sq = self._serve(lambda: q.square().sum(-1, keepdim=True),
-                           lambda: (core_q() * q).sum(-1, keepdim=True), q.device)  # (B, h, d, 1)
+                           lambda: (qw * q).sum(-1, keepdim=True), q.device)  # (B, h, d, 1)
         k_sq = self._serve(lambda: k.square().sum(-1, keepdim=True),
-                           lambda: (k * w).mul(k).sum(-1, keepdim=True), q.device)  # (B, h, m, 1)
-        gram = self._serve(lambda: q @ k.mT, lambda: core_q() @ k.mT, q.device)  # (B, h, d, m)
+                           lambda: (kw * k).sum(-1, keepdim=True), q.device)  # (B, h, m, 1)
+        gram = self._serve(lambda: q @ k.mT, lambda: qw @ k.mT, q.device)  # (B, h, d, m)
         norms = q_sq.sqrt().clamp_min(_EPS) * k_sq.sqrt().clamp_min(_EPS).mT
         return gram / norms  # float32
 
@@ -206,7 +200,7 @@ class FrameStatistics:
             n = (h, w)[axis]
             r0, r1, c0, c1 = self._level(h, w)
             lo, hi = ((r0, r1), (c0, c1))[axis]
-            factor = 2 ** max(round(math.log2(self._box[2 + axis] / n)), 0)
+            factor = self._factor(h)
             origin = self._box[axis] // factor
             total = math.ceil(self.padded[axis] / factor)
             m = torch.zeros(grid, n, device=x.device)

@@ -371,7 +371,8 @@ class StreamingUNet(nn.Module):
         self.output = nn.Conv2d(c, 3, 3, padding=1)
 
     # --- state -----------------------------------------------------------------------------
-    def _padded(self, height: int, width: int) -> tuple[int, int]:
+    def padded_size(self, height: int, width: int) -> tuple[int, int]:
+        """The size a ``height x width`` frame is padded to (a multiple of ``pad_multiple``)."""
         m = self.config.pad_multiple
         return -(-height // m) * m, -(-width // m) * m
 
@@ -388,7 +389,7 @@ class StreamingUNet(nn.Module):
             raise ValueError(f"batch, height and width must be >= 1, got {(batch, height, width)}")
         param = next(self.parameters())
         device, dtype = device or param.device, dtype or param.dtype
-        ph, pw = self._padded(height, width)
+        ph, pw = self.padded_size(height, width)
         caches = {}
         for name, stage in self.stages.items():
             level = STAGE_LEVEL[name]
@@ -499,7 +500,7 @@ class StreamingUNet(nn.Module):
                 dtype = torch.get_autocast_dtype(frame.device.type)
             state = self.init_state(b, h, w, frame.device, dtype)
         state = self._check_state(state, frame)
-        ph, pw = self._padded(h, w)
+        ph, pw = self.padded_size(h, w)
         padded = F.pad(frame, (0, pw - w, 0, ph - h), mode="replicate")  # (B, 3, H', W')
         if not torch.is_grad_enabled():  # inference: NHWC throughout (module docstring)
             padded = padded.contiguous(memory_format=torch.channels_last)
