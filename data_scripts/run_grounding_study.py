@@ -25,11 +25,19 @@ scores them on **val only**, against RONIN-lite's defaults; ``report`` writes th
 longer clips) and scores val only; ``compare`` and ``report`` with ``--shape LABEL`` train and
 report every variant with that shape (a results file of its own, ``..._<batch>x<clip_len>``).
 
-A limit of this protocol: the rate is tuned for the twin and every variant trains at it. On
-``4d-lite`` at 600 steps the twin's rate sank RONIN-lite's prompt path, and the twin's second
-rate did not (README, "4d-lite at 600 steps"; the two results files
-``grounding_study_tiny_4d-lite_600steps_6x2_clip0.01*.json``): a variant's rate should be
-chosen on val for that variant.
+By default the rate is tuned for the twin and every variant trains at it. On ``4d-lite`` at
+600 steps the twin's rate sank RONIN-lite's prompt path, and the twin's second rate did not
+(README, "4d-lite at 600 steps"; the two results files
+``grounding_study_tiny_4d-lite_600steps_6x2_clip0.01*.json``). ``--per-variant-lr`` gives every
+variant the tuning the twin gets: ``sweep --variants A B`` sweeps each listed variant (the twin
+alone without ``--variants``) on val at the sweep seed, and ``compare``/``report`` with
+``--per-variant-lr`` train and report each variant at its own val choice (the results file ends
+in ``_lrvariant`` and records each variant's sweep and rate)::
+
+    python data_scripts/run_grounding_study.py sweep --variants "no prompt (twin)" \
+        "RONIN-lite (FiLM)" --lrs 0.004 0.008 0.016                      # val only
+    python data_scripts/run_grounding_study.py compare --per-variant-lr --variants ...
+    python data_scripts/run_grounding_study.py report --per-variant-lr
 """
 
 from __future__ import annotations
@@ -97,11 +105,14 @@ def _shape_config(args, shape: str, lr: float):
     return _config(args, study.with_shape(study.VARIANTS[study.TWIN], shape), args.sweep_seed, lr)
 
 
-def _sweep_config(args, lr: float):
-    """The twin at ``lr`` (the ``sweep`` step's run), with the study's batch shape and steps: a
-    learning rate is chosen for the recipe it trains (at the study's base shape, the ``shape``
-    step's run of a shape is also that shape's sweep run at the chosen rate)."""
-    return _shape_config(args, args.shape, lr)
+def _sweep_config(args, lr: float, label: str = study.TWIN):
+    """The variant ``label`` (the twin by default) at ``lr``: the ``sweep`` step's run, with the
+    study's batch shape and steps and the sweep seed. A learning rate is chosen for the recipe it
+    trains (at the study's base shape, the ``shape`` step's run of a shape is also that shape's
+    sweep run at the chosen rate); a variant's sweep run at its chosen rate is also its
+    ``compare`` run of the sweep seed."""
+    return _config(args, study.with_shape(study.VARIANTS[label], args.shape), args.sweep_seed,
+                   lr)
 
 
 def _encoder():
@@ -110,13 +121,13 @@ def _encoder():
     return TextEncoder(device="cpu")
 
 
-def sweep_scores(args) -> dict[float, dict]:
-    """Learning rate -> the scores of its finished sweep run (the twin, ``--sweep-seed``), for
-    the default grid and any rate of ``--lrs`` (a grid extended where its best rate was at an
-    edge)."""
+def sweep_scores(args, label: str = study.TWIN) -> dict[float, dict]:
+    """Learning rate -> the scores of its finished sweep run (the variant ``label``, the twin by
+    default, ``--sweep-seed``), for the default grid and any rate of ``--lrs`` (a grid extended
+    where its best rate was at an edge)."""
     out = {}
     for lr in sorted({*study.LRS, *args.lrs}):
-        cfg = _sweep_config(args, lr)
+        cfg = _sweep_config(args, lr, label)
         f = Path(cfg.run_dir) / SCORES
         if f.exists():
             out[lr] = json.loads(f.read_text())
@@ -134,11 +145,14 @@ def shape_scores(args, lr: float) -> dict[str, dict]:
     return out
 
 
-def sweep_choice(args) -> float:
-    """The learning rate with the highest mean val PSNR among the finished sweep runs."""
-    table = {lr: np.mean([r["psnr"] for r in s["val"]]) for lr, s in sweep_scores(args).items()}
+def sweep_choice(args, label: str = study.TWIN) -> float:
+    """The learning rate with the highest mean val PSNR among the finished sweep runs of the
+    variant ``label`` (the twin by default)."""
+    table = {lr: np.mean([r["psnr"] for r in s["val"]])
+             for lr, s in sweep_scores(args, label).items()}
     if not table:
-        raise SystemExit("no finished sweep run: run the sweep step first")
+        raise SystemExit(f"no finished sweep run of {label!r}: run the sweep step first"
+                         + ("" if label == study.TWIN else f' (sweep --variants "{label}")'))
     return max(table, key=table.get)
 
 
@@ -151,6 +165,18 @@ def chosen_lr(args) -> float:
         raise SystemExit("--lr overrides the learning rate chosen on val: say why with "
                          "--lr-reason (it is written into the results file)")
     return args.lr
+
+
+def variant_lr(args, label: str) -> float:
+    """The rate the variant ``label`` trains at: ``--lr`` where given, its own val choice with
+    ``--per-variant-lr``, otherwise the twin's (:func:`chosen_lr`)."""
+    if args.per_variant_lr and args.lr is None:
+        return sweep_choice(args, label)
+    return chosen_lr(args)
+
+
+def _needs_encoder(label: str) -> bool:
+    return study.VARIANTS[label].get("prompt_source") == "describer"
 
 
 def prompt_agreement(cfg, clips, targets) -> dict:
@@ -243,8 +269,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="why --lr overrides the val choice (recorded in the results file)")
     p.add_argument("--sweep-seed", type=int, default=0)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    p.add_argument("--variants", nargs="+", default=list(study.VARIANTS),
-                   choices=list(study.VARIANTS))
+    p.add_argument("--variants", nargs="+", default=None, choices=list(study.VARIANTS),
+                   help="compare: these variants (default: all); sweep: sweep these (default: "
+                        "the twin alone)")
+    p.add_argument("--per-variant-lr", action="store_true",
+                   help="compare/report: every variant at its own rate chosen on val (its sweep "
+                        "runs; sweep --variants makes them) instead of the twin's")
     p.add_argument("--shape", default=study.DEFAULT_SHAPE, choices=list(study.SHAPES),
                    help="compare/report every variant with this batch shape (default: the "
                         "study's base, 4 clips x 3 frames, the tiny profile's when the study "
@@ -274,9 +304,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.step == "sweep":
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
-        for lr in args.lrs:
-            cfg = _sweep_config(args, lr)
-            _run(cfg, val, None)
+        labels = args.variants or [study.TWIN]
+        encoder = _encoder() if any(map(_needs_encoder, labels)) else None
+        for label in labels:
+            for lr in args.lrs:
+                print(f"[{label}] lr {lr:g}, seed {args.sweep_seed}", flush=True)
+                _run(_sweep_config(args, lr, label), val, encoder)
         return 0
 
     if args.step == "shape":
@@ -289,13 +322,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.step == "compare":
-        lr = chosen_lr(args)
-        print(f"learning rate chosen on val: {lr:g}" if args.lr is None else
-              f"learning rate {lr:g}, not the val choice: {args.lr_reason}", flush=True)
+        labels = args.variants or list(study.VARIANTS)
+        rates = {label: variant_lr(args, label) for label in labels}  # before any training
+        if args.lr is not None:
+            print(f"learning rate {args.lr:g}, not the val choice: {args.lr_reason}", flush=True)
         splits = {s: study.eval_clips(s, args.profile, benchmark=args.benchmark)
                   for s in ("val", "test")}
         encoder = _encoder()
-        for label in args.variants:
+        for label in labels:
+            lr = rates[label]
+            print(f"[{label}] learning rate {lr:g}"
+                  + (" (its own, chosen on val)" if args.per_variant_lr and args.lr is None
+                     else " (the twin's, chosen on val)" if args.lr is None else ""), flush=True)
             for seed in args.seeds:
                 cfg = _config(args, study.with_shape(study.VARIANTS[label], args.shape), seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
@@ -314,17 +352,28 @@ def main(argv: list[str] | None = None) -> int:
 
     # report
     lr = chosen_lr(args)
-    sweep = {f"{lr_i:g}": {"val_psnr": float(np.mean([r["psnr"] for r in s["val"]])),
-                           "val_psnr_by_scene": study.per_scene(s["val"]),
-                           "train_seconds": s["train_seconds"]}
-             for lr_i, s in sweep_scores(args).items()}
+
+    def sweep_table(label: str = study.TWIN) -> dict:
+        return {f"{lr_i:g}": {"val_psnr": float(np.mean([r["psnr"] for r in s["val"]])),
+                              "val_psnr_by_scene": study.per_scene(s["val"]),
+                              "train_seconds": s["train_seconds"]}
+                for lr_i, s in sweep_scores(args, label).items()}
+
+    sweep = sweep_table()
     variants, failed = {}, {}
     for label, changes in study.VARIANTS.items():
         changes = study.with_shape(changes, args.shape)
         entry: dict = {"changes": changes, "diverged_seeds": {}}
+        if args.per_variant_lr and args.lr is None:
+            if not sweep_scores(args, label):
+                continue  # a variant is reported at its own rate only once it was swept
+            entry["lr"] = sweep_choice(args, label)
+            entry["lr_sweep"] = sweep_table(label)
+        else:
+            entry["lr"] = lr
         scores = {}
         for seed in args.seeds:
-            cfg = _config(args, changes, seed, lr)
+            cfg = _config(args, changes, seed, entry["lr"])
             f = Path(cfg.run_dir) / SCORES
             if not f.exists():
                 break
@@ -363,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
                  "steps": args.steps or study.get_profile(args.profile).steps,
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
                  "chosen_lr": lr, "sweep_choice": sweep_choice(args),
+                 "lr_rule": ("each variant at its own rate, chosen on val (its entry's lr and "
+                             "lr_sweep)" if args.per_variant_lr and args.lr is None else
+                             "every variant at chosen_lr"),
                  "shape": args.shape, "shape_changes": study.SHAPES[args.shape],
                  "grad_clip": args.grad_clip,
                  "lr_reason": args.lr_reason if args.lr is not None else None,
@@ -383,7 +435,8 @@ def main(argv: list[str] | None = None) -> int:
             gaps = study.gap_table(results, split)
             for label, gap in gaps.items():
                 variants[label][split]["gap_vs_twin"] = gap
-    choices = val_choices(args, lr) if args.shape == study.DEFAULT_SHAPE else {}
+    choices = (val_choices(args, lr) if args.shape == study.DEFAULT_SHAPE
+               and not args.per_variant_lr else {})
     if choices:
         results["val_choices"] = choices
     classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"
@@ -396,13 +449,14 @@ def main(argv: list[str] | None = None) -> int:
                                 "test_per_scene": best["test_per_scene"],
                                 "test_psnr": best["test_psnr"], "file": classical.name}
     out = Path(args.out) if args.out else Path(args.results) / study.results_name(
-        args.profile, args.benchmark, args.steps, args.shape, args.grad_clip)
+        args.profile, args.benchmark, args.steps, args.shape, args.grad_clip,
+        per_variant_lr=args.per_variant_lr and args.lr is None)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")
     for label, entry in variants.items():
         gap = entry["test"].get("gap_vs_twin")
-        print(f"  {label:24s} test {entry['test']['psnr']['mean']:.2f} dB"
+        print(f"  {label:24s} lr {entry['lr']:<6g} test {entry['test']['psnr']['mean']:.2f} dB"
               + (f"  gap {stats.format_interval(gap)}" if gap else "")
               + (f"  (diverged: seeds {', '.join(entry['diverged_seeds'])})"
                  if entry["diverged_seeds"] else ""))

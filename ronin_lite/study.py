@@ -267,12 +267,13 @@ def with_shape(changes: Mapping, shape: str = DEFAULT_SHAPE) -> dict:
 
 def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
                  steps: int | None = None, shape: str = DEFAULT_SHAPE,
-                 grad_clip: float = 0.0) -> str:
+                 grad_clip: float = 0.0, per_variant_lr: bool = False) -> str:
     """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
     benchmark at the profile's steps and batch shape, ``..._<benchmark>`` on another
     benchmark, ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``),
-    ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`) and ``..._clip<c>``
-    with the gradient norm clipped at ``c`` (``TrainConfig.grad_clip``)."""
+    ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`), ``..._clip<c>``
+    with the gradient norm clipped at ``c`` (``TrainConfig.grad_clip``) and ``..._lrvariant``
+    where every variant trained at its own rate chosen on val (not all at the twin's)."""
     tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
     if steps is not None and steps != get_profile(profile).steps:
         tail += f"_{steps}steps"
@@ -281,6 +282,8 @@ def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
         tail += f"_{changes['batch']}x{changes['clip_len']}"
     if grad_clip:
         tail += f"_clip{grad_clip:g}"
+    if per_variant_lr:
+        tail += "_lrvariant"
     return f"grounding_study_{profile}{tail}.json"
 
 

@@ -269,3 +269,51 @@ def test_the_scale_mismatch_runs_differ_from_the_matched_twin_only_in_crop_and_b
         assert {k for k in base if cfg[k] != base[k]} == set(changes), label
         assert all(cfg[k] == v for k, v in changes.items())
     assert 64 / script.config(label, 0, "runs/x").crop == pytest.approx(4 / 3)
+
+
+def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
+    """``--per-variant-lr``: each variant is reported at the rate its own sweep chose on val
+    (a variant whose best val rate differs from the twin's trains at it), paired with the twin
+    at the twin's rate; without the flag every variant is read at the twin's rate; a variant
+    never swept is left out of the per-variant file rather than read at another rate."""
+    from pathlib import Path
+
+    from data_script_loader import load_script
+
+    script = load_script("run_grounding_study")
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    common = ["--steps", "40", "--runs", str(runs), "--grounding", str(tmp_path / "g"),
+              "--results", str(results), "--seeds", "0", "1", "--lrs", "0.004", "0.008"]
+    film = "RONIN-lite (FiLM)"
+    # val PSNR by (variant, rate): the twin prefers 4e-3, FiLM 8e-3
+    val = {(study.TWIN, 4e-3): 26.0, (study.TWIN, 8e-3): 25.5,
+           (film, 4e-3): 25.0, (film, 8e-3): 26.5}
+
+    def write(label, lr, seed):
+        cfg = study.study_config(study.VARIANTS[label], seed, lr, "tiny", 40,
+                                 runs=runs, grounding=tmp_path / "g")
+        rows = lambda offset: [  # noqa: E731
+            {"scene": sc, "task": task, "psnr": val[label, lr] + offset + i + 0.1 * seed,
+             "psnr_input": 20.0 + i} for i, (sc, task) in enumerate(
+                (("flower", "noise"), ("bikes_shot1", "blur")))]
+        Path(cfg.run_dir).mkdir(parents=True, exist_ok=True)
+        (Path(cfg.run_dir) / script.SCORES).write_text(json.dumps(
+            {"val": rows(0.0), "test": rows(-1.0), "train_seconds": 1.0}))
+
+    for label in (study.TWIN, film):
+        for lr in (4e-3, 8e-3):
+            for seed in (0, 1):
+                write(label, lr, seed)
+    assert script.main(["report", "--per-variant-lr", *common]) == 0
+    out = json.loads((results / "grounding_study_tiny_40steps_lrvariant.json").read_text())
+    v = out["variants"]
+    assert set(v) == {study.TWIN, film}  # the variants never swept are not reported
+    assert (v[study.TWIN]["lr"], v[film]["lr"]) == (4e-3, 8e-3)
+    assert set(v[film]["lr_sweep"]) == {"0.004", "0.008"}
+    assert v[film]["test"]["gap_vs_twin"]["mean"] == pytest.approx(0.5)
+    assert out["meta"]["lr_rule"].startswith("each variant at its own rate")
+    # the twin's rate for every variant: FiLM read at 4e-3
+    assert script.main(["report", *common]) == 0
+    out = json.loads((results / "grounding_study_tiny_40steps.json").read_text())
+    assert out["variants"][film]["lr"] == 4e-3
+    assert out["variants"][film]["test"]["gap_vs_twin"]["mean"] == pytest.approx(-1.0)
