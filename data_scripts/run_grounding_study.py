@@ -81,7 +81,16 @@ def _run(cfg, splits: dict, encoder) -> dict:
         given = None
         if cfg.prompt_source == "describer":
             given = study.described_embeddings(clips, cfg.describer, cfg.describer_seed, encoder)
-        done[split] = study.score(model, clips, given, single_frame=cfg.clip_len == 1)
+        try:
+            done[split] = study.score(model, clips, given, single_frame=cfg.clip_len == 1)
+        except study.NonFiniteOutput as e:
+            # the loss exploded (a rate too high for this variant): nothing to score; the run
+            # counts as diverged (study.diverged) and a sweep never chooses its rate
+            done = {**{s: [] for s in splits}, "non_finite": str(e),
+                    "train_seconds": log[-1]["time"] if log else None, "final_loss": None}
+            write_json_atomic(out_file, done)
+            print(f"  {cfg.run_dir}: {e}; diverged", flush=True)
+            return done
     done["train_seconds"] = done.get("train_seconds") or (log[-1]["time"] if log else None)
     done["final_loss"] = log[-1]["l1"] if log else None
     write_json_atomic(out_file, done)
@@ -145,14 +154,51 @@ def shape_scores(args, lr: float) -> dict[str, dict]:
     return out
 
 
-def sweep_choice(args, label: str = study.TWIN) -> float:
-    """The learning rate with the highest mean val PSNR among the finished sweep runs of the
-    variant ``label`` (the twin by default)."""
+def sweep_ranking(args, label: str = study.TWIN) -> list[float]:
+    """The rates of the finished sweep runs of the variant ``label`` (the twin by default), best
+    mean val PSNR first; a rate whose run diverged to non-finite outputs is never ranked."""
     table = {lr: np.mean([r["psnr"] for r in s["val"]])
-             for lr, s in sweep_scores(args, label).items()}
+             for lr, s in sweep_scores(args, label).items() if not s.get("non_finite")}
     if not table:
         raise SystemExit(f"no finished sweep run of {label!r}: run the sweep step first"
                          + ("" if label == study.TWIN else f' (sweep --variants "{label}")'))
+    return sorted(table, key=table.get, reverse=True)
+
+
+def sweep_choice(args, label: str = study.TWIN) -> float:
+    """The learning rate with the highest mean val PSNR among the finished sweep runs of the
+    variant ``label`` (the twin by default)."""
+    return sweep_ranking(args, label)[0]
+
+
+def confirm_table(args, label: str) -> dict[float, float | None]:
+    """``--confirm N``: the ``N`` best rates of ``label``'s sweep, each -> its mean val PSNR
+    over every seed of ``--seeds`` and every val scene (``None`` until all its runs are
+    finished; ``-inf`` where a run's outputs became non-finite)."""
+    out = {}
+    for lr in sweep_ranking(args, label)[:args.confirm]:
+        values = []
+        for seed in args.seeds:
+            f = Path(_config(args, study.with_shape(study.VARIANTS[label], args.shape), seed,
+                             lr).run_dir) / SCORES
+            s = json.loads(f.read_text()) if f.exists() else {}
+            if s.get("non_finite"):
+                values = [-np.inf]
+                break
+            if "val" not in s:
+                values = None
+                break
+            values.append(np.mean([r["psnr"] for r in s["val"]]))
+        out[lr] = None if values is None else float(np.mean(values))
+    return out
+
+
+def confirmed_choice(args, label: str) -> float:
+    """The rate of :func:`confirm_table` with the highest val PSNR over the seeds."""
+    table = confirm_table(args, label)
+    if any(v is None for v in table.values()):
+        raise SystemExit(f"{label!r}: the confirmation runs are not finished (compare "
+                         f"--per-variant-lr --confirm {args.confirm} trains them)")
     return max(table, key=table.get)
 
 
@@ -171,7 +217,7 @@ def variant_lr(args, label: str) -> float:
     """The rate the variant ``label`` trains at: ``--lr`` where given, its own val choice with
     ``--per-variant-lr``, otherwise the twin's (:func:`chosen_lr`)."""
     if args.per_variant_lr and args.lr is None:
-        return sweep_choice(args, label)
+        return confirmed_choice(args, label) if args.confirm > 1 else sweep_choice(args, label)
     return chosen_lr(args)
 
 
@@ -275,6 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-variant-lr", action="store_true",
                    help="compare/report: every variant at its own rate chosen on val (its sweep "
                         "runs; sweep --variants makes them) instead of the twin's")
+    p.add_argument("--confirm", type=int, default=1,
+                   help="with --per-variant-lr: the N best rates of a variant's one-seed sweep "
+                        "are trained at every seed of --seeds and scored on val, and the rate "
+                        "with the best val PSNR over the seeds is chosen (1: the sweep's best); "
+                        "test is scored at the chosen rate only")
     p.add_argument("--shape", default=study.DEFAULT_SHAPE, choices=list(study.SHAPES),
                    help="compare/report every variant with this batch shape (default: the "
                         "study's base, 4 clips x 3 frames, the tiny profile's when the study "
@@ -290,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="report: the results file (default: <results>/<the study's name>); "
                         "e.g. a replication on another machine beside the original")
     args = p.parse_args(argv)
+    if args.confirm > 1 and not args.per_variant_lr:
+        p.error("--confirm needs --per-variant-lr")
 
     if args.step == "ground":
         for describer in ("statistics", "oracle", "oracle:type"):
@@ -323,12 +376,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.step == "compare":
         labels = args.variants or list(study.VARIANTS)
-        rates = {label: variant_lr(args, label) for label in labels}  # before any training
+        if args.per_variant_lr and args.lr is None:  # every sweep finished, before training
+            for label in labels:
+                sweep_ranking(args, label)
+        else:
+            chosen_lr(args)
         if args.lr is not None:
             print(f"learning rate {args.lr:g}, not the val choice: {args.lr_reason}", flush=True)
         splits = {s: study.eval_clips(s, args.profile, benchmark=args.benchmark)
                   for s in ("val", "test")}
         encoder = _encoder()
+        if args.per_variant_lr and args.confirm > 1 and args.lr is None:
+            for label in labels:  # the candidates on val at every seed; test not scored
+                for lr in sweep_ranking(args, label)[:args.confirm]:
+                    for seed in args.seeds:
+                        cfg = _config(args, study.with_shape(study.VARIANTS[label], args.shape),
+                                      seed, lr)
+                        print(f"[{label}] candidate rate {lr:g}, seed {seed} (val)", flush=True)
+                        _run(cfg, {"val": splits["val"]}, encoder)
+        rates = {label: variant_lr(args, label) for label in labels}
         for label in labels:
             lr = rates[label]
             print(f"[{label}] learning rate {lr:g}"
@@ -357,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         return {f"{lr_i:g}": {"val_psnr": float(np.mean([r["psnr"] for r in s["val"]])),
                               "val_psnr_by_scene": study.per_scene(s["val"]),
                               "train_seconds": s["train_seconds"]}
+                if not s.get("non_finite") else  # diverged: no score
+                {"val_psnr": None, "non_finite": True, "train_seconds": s["train_seconds"]}
                 for lr_i, s in sweep_scores(args, label).items()}
 
     sweep = sweep_table()
@@ -367,7 +435,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.per_variant_lr and args.lr is None:
             if not sweep_scores(args, label):
                 continue  # a variant is reported at its own rate only once it was swept
-            entry["lr"] = sweep_choice(args, label)
+            if args.confirm > 1:
+                table = confirm_table(args, label)
+                if any(v is None for v in table.values()):
+                    continue
+                entry["lr_confirm"] = {f"{r:g}": v for r, v in table.items()}
+            entry["lr"] = variant_lr(args, label)
             entry["lr_sweep"] = sweep_table(label)
         else:
             entry["lr"] = lr
@@ -384,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed, s in scores.items():
             if study.diverged(s):  # decided on val; its scores stay in the file, apart
                 entry["diverged_seeds"][str(seed)] = {
-                    split: float(np.mean([r["psnr"] for r in s[split]]))
+                    split: float(np.mean([r["psnr"] for r in s[split]])) if s[split] else None
                     for split in ("val", "test")}
         trained = [seed for seed in args.seeds if str(seed) not in entry["diverged_seeds"]]
         if not trained:
@@ -413,8 +486,12 @@ def main(argv: list[str] | None = None) -> int:
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
                  "chosen_lr": lr, "sweep_choice": sweep_choice(args),
                  "lr_rule": ("each variant at its own rate, chosen on val (its entry's lr and "
-                             "lr_sweep)" if args.per_variant_lr and args.lr is None else
+                             "lr_sweep" + (f"; the {args.confirm} best rates of the sweep "
+                                           "re-scored on val over every seed: lr_confirm"
+                                           if args.confirm > 1 else "") + ")"
+                             if args.per_variant_lr and args.lr is None else
                              "every variant at chosen_lr"),
+                 "confirm": args.confirm,
                  "shape": args.shape, "shape_changes": study.SHAPES[args.shape],
                  "grad_clip": args.grad_clip,
                  "lr_reason": args.lr_reason if args.lr is not None else None,
@@ -450,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "test_psnr": best["test_psnr"], "file": classical.name}
     out = Path(args.out) if args.out else Path(args.results) / study.results_name(
         args.profile, args.benchmark, args.steps, args.shape, args.grad_clip,
-        per_variant_lr=args.per_variant_lr and args.lr is None)
+        per_variant_lr=args.per_variant_lr and args.lr is None, confirm=args.confirm)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out, results)
     print(f"wrote {out}")

@@ -177,13 +177,18 @@ def described_embeddings(clips: Sequence[BenchmarkClip], describer: str = "oracl
     return [np.stack([table[t] for t in clip]) for clip in texts]
 
 
+class NonFiniteOutput(ValueError):
+    """A trained network returned NaN or infinity: its training diverged."""
+
+
 @torch.no_grad()
 def score(model, clips: Sequence[BenchmarkClip],
           embeddings: Sequence[np.ndarray] | None = None,
           single_frame: bool = False) -> list[dict]:
     """One row per clip (scene, task, PSNR of input and restoration: :func:`evaluate.score_clip`);
     ``embeddings`` (per clip ``(T, D)``) are given to the network as its prompts;
-    ``single_frame``: every frame restored on its own, with an empty history."""
+    ``single_frame``: every frame restored on its own, with an empty history. Raises
+    :class:`NonFiniteOutput` where the network returns NaN or infinity (a run that diverged)."""
     rows = []
     for i, clip in enumerate(clips):
         prompts = None
@@ -194,6 +199,8 @@ def score(model, clips: Sequence[BenchmarkClip],
                                        for t in range(len(clip.degraded))])
         else:
             restored, _ = ev.restore_frames(model, clip.degraded, prompts)
+        if not np.isfinite(restored).all():
+            raise NonFiniteOutput(f"the network's output for clip {clip.clip_id} is not finite")
         row = ev.score_clip(restored, clip)
         rows.append({k: row[k] for k in ("clip_id", "scene", "task", "severity", "psnr_input",
                                          "psnr", "ssim_input", "ssim")})
@@ -232,7 +239,10 @@ def diverged(scores: Mapping) -> bool:
     variant starts near the identity (zero-initialised residual scales), so a network that ends
     worse than returning its input has diverged (a loss that exploded), whatever its test
     score. Decided on val, so that leaving a run out never looks at test. ``scores``: a run's
-    ``scores.json`` (rows with ``psnr`` and ``psnr_input``)."""
+    ``scores.json`` (rows with ``psnr`` and ``psnr_input``; a run whose weights became
+    non-finite has none and is marked ``non_finite``)."""
+    if scores.get("non_finite"):
+        return True
     rows = scores["val"]
     return float(np.mean([r["psnr"] for r in rows])) < float(np.mean([r["psnr_input"]
                                                                        for r in rows]))
@@ -267,13 +277,16 @@ def with_shape(changes: Mapping, shape: str = DEFAULT_SHAPE) -> dict:
 
 def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
                  steps: int | None = None, shape: str = DEFAULT_SHAPE,
-                 grad_clip: float = 0.0, per_variant_lr: bool = False) -> str:
+                 grad_clip: float = 0.0, per_variant_lr: bool = False,
+                 confirm: int = 1) -> str:
     """The results file of a study: ``grounding_study_<profile>.json`` on the protocol's
     benchmark at the profile's steps and batch shape, ``..._<benchmark>`` on another
     benchmark, ``..._<steps>steps`` at another budget (``grounding_study_tiny_1200steps.json``),
     ``..._<batch>x<clip_len>`` with another batch shape (:data:`SHAPES`), ``..._clip<c>``
     with the gradient norm clipped at ``c`` (``TrainConfig.grad_clip``) and ``..._lrvariant``
-    where every variant trained at its own rate chosen on val (not all at the twin's)."""
+    where every variant trained at its own rate chosen on val (not all at the twin's),
+    ``..._lrvariant_top<n>`` where the ``n`` best rates of each sweep were compared on val
+    over every seed."""
     tail = "" if benchmark == PROTOCOL["benchmark"] else f"_{benchmark}"
     if steps is not None and steps != get_profile(profile).steps:
         tail += f"_{steps}steps"
@@ -283,7 +296,7 @@ def results_name(profile: str = "tiny", benchmark: str = PROTOCOL["benchmark"],
     if grad_clip:
         tail += f"_clip{grad_clip:g}"
     if per_variant_lr:
-        tail += "_lrvariant"
+        tail += "_lrvariant" + (f"_top{confirm}" if confirm > 1 else "")
     return f"grounding_study_{profile}{tail}.json"
 
 

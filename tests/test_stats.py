@@ -288,12 +288,14 @@ def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
     # val PSNR by (variant, rate): the twin prefers 4e-3, FiLM 8e-3
     val = {(study.TWIN, 4e-3): 26.0, (study.TWIN, 8e-3): 25.5,
            (film, 4e-3): 25.0, (film, 8e-3): 26.5}
+    bump: dict = {}
 
     def write(label, lr, seed):
         cfg = study.study_config(study.VARIANTS[label], seed, lr, "tiny", 40,
                                  runs=runs, grounding=tmp_path / "g")
         rows = lambda offset: [  # noqa: E731
-            {"scene": sc, "task": task, "psnr": val[label, lr] + offset + i + 0.1 * seed,
+            {"scene": sc, "task": task,
+             "psnr": val[label, lr] + bump.get((label, lr, seed), 0.0) + offset + i + 0.1 * seed,
              "psnr_input": 20.0 + i} for i, (sc, task) in enumerate(
                 (("flower", "noise"), ("bikes_shot1", "blur")))]
         Path(cfg.run_dir).mkdir(parents=True, exist_ok=True)
@@ -304,12 +306,21 @@ def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
         for lr in (4e-3, 8e-3):
             for seed in (0, 1):
                 write(label, lr, seed)
+    # a rate at which FiLM's output became NaN: diverged, never chosen
+    cfg = study.study_config(study.VARIANTS[film], 0, 1.6e-2, "tiny", 40, runs=runs,
+                             grounding=tmp_path / "g")
+    Path(cfg.run_dir).mkdir(parents=True)
+    diverged = {"val": [], "non_finite": "not finite", "train_seconds": 1.0}
+    (Path(cfg.run_dir) / script.SCORES).write_text(json.dumps(diverged))
+    assert study.diverged(diverged)
+    common += ["0.016"]
     assert script.main(["report", "--per-variant-lr", *common]) == 0
     out = json.loads((results / "grounding_study_tiny_40steps_lrvariant.json").read_text())
     v = out["variants"]
     assert set(v) == {study.TWIN, film}  # the variants never swept are not reported
     assert (v[study.TWIN]["lr"], v[film]["lr"]) == (4e-3, 8e-3)
-    assert set(v[film]["lr_sweep"]) == {"0.004", "0.008"}
+    assert set(v[film]["lr_sweep"]) == {"0.004", "0.008", "0.016"}
+    assert v[film]["lr_sweep"]["0.016"]["val_psnr"] is None
     assert v[film]["test"]["gap_vs_twin"]["mean"] == pytest.approx(0.5)
     assert out["meta"]["lr_rule"].startswith("each variant at its own rate")
     # the twin's rate for every variant: FiLM read at 4e-3
@@ -317,3 +328,16 @@ def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
     out = json.loads((results / "grounding_study_tiny_40steps.json").read_text())
     assert out["variants"][film]["lr"] == 4e-3
     assert out["variants"][film]["test"]["gap_vs_twin"]["mean"] == pytest.approx(-1.0)
+    # --confirm 2: the two best rates of each sweep, compared on val over both seeds; FiLM's
+    # second seed at 4e-3 is far better, so over the seeds 4e-3 wins what seed 0 gave to 8e-3
+    bump[film, 4e-3, 1] = 4.0
+    write(film, 4e-3, 1)
+    assert script.main(["report", "--per-variant-lr", "--confirm", "2", *common]) == 0
+    out = json.loads((results / "grounding_study_tiny_40steps_lrvariant_top2.json").read_text())
+    film_entry = out["variants"][film]
+    assert film_entry["lr"] == 4e-3 and out["meta"]["confirm"] == 2
+    assert film_entry["lr_confirm"] == {"0.008": pytest.approx(27.05),
+                                        "0.004": pytest.approx(27.55)}
+    assert out["variants"][study.TWIN]["lr"] == 4e-3
+    with pytest.raises(SystemExit):  # --confirm is a per-variant rule
+        script.main(["report", "--confirm", "2", *common])
