@@ -30,7 +30,10 @@ TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
 
 
 def _label(label: str, entry: dict, gs: dict) -> str:
-    """A variant's row label; one with diverged seeds says on how many seeds its row rests."""
+    """A variant's row label; one with diverged seeds says on how many seeds its row rests, and
+    in a study where each variant trained at its own val-chosen rate, the label says which."""
+    if "lr_sweep" in entry:  # run_grounding_study.py --per-variant-lr
+        label = f"{label}, lr {entry['lr']:g}"
     diverged = entry.get("diverged_seeds") or {}
     if not diverged:
         return label
