@@ -138,6 +138,10 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
                         "6 clips x 2 frames", "--grad-clip", "0.01"]) == 0
     assert tables.main(["--study", "--file",
                         "grounding_study_tiny_4d-lite_600steps_6x2_clip0.01_lr0.008.json"]) == 0
+    for name in ("grounding_study_tiny_4d-lite_600steps_6x2_clip0.01_lrvariant_top2.json",
+                 "grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2.json",
+                 "grounding_study_tiny_600steps_6x2_clip0.01_lr0.008.json"):
+        assert tables.main(["--study", "--file", name]) == 0
     assert tables.main(["--real-footage"]) == 0
     out = capsys.readouterr().out
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
