@@ -32,12 +32,17 @@ By default the rate is tuned for the twin and every variant trains at it. On ``4
 variant the tuning the twin gets: ``sweep --variants A B`` sweeps each listed variant (the twin
 alone without ``--variants``) on val at the sweep seed, and ``compare``/``report`` with
 ``--per-variant-lr`` train and report each variant at its own val choice (the results file ends
-in ``_lrvariant`` and records each variant's sweep and rate)::
+in ``_lrvariant`` and records each variant's sweep and rate). One seed ranks close rates by
+chance, so ``--confirm 2`` (the rule the README's per-variant studies use) trains each variant's
+two best sweep rates on every seed, scores them on val only, and takes the better over the
+seeds (``_lrvariant_top2``; each variant's ``lr_confirm``)::
 
     python data_scripts/run_grounding_study.py sweep --variants "no prompt (twin)" \
         "RONIN-lite (FiLM)" --lrs 0.004 0.008 0.016                      # val only
-    python data_scripts/run_grounding_study.py compare --per-variant-lr --variants ...
-    python data_scripts/run_grounding_study.py report --per-variant-lr
+    python data_scripts/run_grounding_study.py compare --per-variant-lr --confirm 2 \
+        --variants "no prompt (twin)" "RONIN-lite (FiLM)"
+    python data_scripts/run_grounding_study.py report --per-variant-lr --confirm 2 \
+        --lrs 0.004 0.008 0.016
 """
 
 from __future__ import annotations
@@ -439,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
                 table = confirm_table(args, label)
                 if any(v is None for v in table.values()):
                     continue
-                entry["lr_confirm"] = {f"{r:g}": v for r, v in table.items()}
+                entry["lr_confirm"] = {f"{r:g}": v if np.isfinite(v) else "diverged"
+                                       for r, v in table.items()}
             entry["lr"] = variant_lr(args, label)
             entry["lr_sweep"] = sweep_table(label)
         else:
