@@ -341,3 +341,23 @@ def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
     assert out["variants"][study.TWIN]["lr"] == 4e-3
     with pytest.raises(SystemExit):  # --confirm is a per-variant rule
         script.main(["report", "--confirm", "2", *common])
+
+
+def test_a_network_whose_output_is_not_finite_is_reported_as_diverged_not_scored():
+    """``study.score`` raises :class:`study.NonFiniteOutput` on a network gone to NaN (what a
+    rate too high for a variant leaves), so the study records the run as diverged instead of
+    failing inside the metric; a finite network is scored as usual."""
+    import torch
+
+    from ronin_lite.data import get_benchmark
+    from ronin_lite.models import RoninConfig, RoninLite
+
+    clips = list(get_benchmark("3d-lite", size=32, seed=0, clips_per_scene=1).clips("test"))[:1]
+    model = RoninLite(RoninConfig("tiny")).eval()
+    rows = study.score(model, clips)
+    assert len(rows) == 1 and np.isfinite(rows[0]["psnr"])
+    with torch.no_grad():
+        for p in model.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(study.NonFiniteOutput, match="not finite"):
+        study.score(model, clips)
