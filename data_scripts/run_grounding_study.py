@@ -322,7 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--variants", nargs="+", default=None, choices=list(study.VARIANTS),
                    help="compare: these variants (default: all); sweep: sweep these (default: "
-                        "the twin alone)")
+                        "the twin alone); report: these beside the twin (default: every "
+                        "variant with finished runs), e.g. variants added to a study later, "
+                        "compared in a file of their own (--out)")
     p.add_argument("--per-variant-lr", action="store_true",
                    help="compare/report: every variant at its own rate chosen on val (its sweep "
                         "runs; sweep --variants makes them) instead of the twin's")
@@ -435,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep = sweep_table()
     variants, failed = {}, {}
     for label, changes in study.VARIANTS.items():
+        if args.variants and label not in args.variants and label != study.TWIN:
+            continue  # report --variants: these alone, beside the twin (the reference)
         changes = study.with_shape(changes, args.shape)
         entry: dict = {"changes": changes, "diverged_seeds": {}}
         if args.per_variant_lr and args.lr is None:

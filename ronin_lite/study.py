@@ -61,6 +61,10 @@ VARIANTS: dict[str, dict] = {
     # what the prompt carries: the oracle's descriptions with the degradation's type only (no
     # severity word, no verdict), against the oracle that also names the severity
     "oracle type only, FiLM": {**_ORACLE, "describer": "oracle:type", **_FILM},
+    # the paper's masks at FiLM's places (the latent and every decoder stage): with the two
+    # FiLM rows, it tells *how* the prompt enters (a gain, or a gain and a shift) from *where*
+    "RONIN-lite (masks, every stage)": {"inject": "all+latent"},
+    "oracle prompt, masks, every stage": {**_ORACLE, "inject": "all+latent"},
     # the control that separates grounding from the FiLM path itself: RONIN-lite's FiLM network
     # with no prompt loss (lambda_2 = 0), so the prompt generator reads the network's pooled
     # features and never sees language; if it matches RONIN-lite (FiLM), the gain is the path

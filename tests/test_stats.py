@@ -341,6 +341,14 @@ def test_per_variant_rates_are_each_variants_own_val_choice(tmp_path):
     assert out["variants"][study.TWIN]["lr"] == 4e-3
     with pytest.raises(SystemExit):  # --confirm is a per-variant rule
         script.main(["report", "--confirm", "2", *common])
+    # report --variants: those beside the twin, in a file of their own
+    only = tmp_path / "only.json"
+    assert script.main(["report", "--per-variant-lr", "--variants", film, "--out", str(only),
+                        *common]) == 0
+    assert set(json.loads(only.read_text())["variants"]) == {study.TWIN, film}
+    assert script.main(["report", "--per-variant-lr", "--variants", "RONIN-lite (masks)",
+                        "--out", str(only), *common]) == 0
+    assert set(json.loads(only.read_text())["variants"]) == {study.TWIN}  # FiLM left out
 
 
 def test_a_network_whose_output_is_not_finite_is_reported_as_diverged_not_scored():
