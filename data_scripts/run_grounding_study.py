@@ -119,14 +119,18 @@ def _shape_config(args, shape: str, lr: float):
     return _config(args, study.with_shape(study.VARIANTS[study.TWIN], shape), args.sweep_seed, lr)
 
 
+def _variant_config(args, label: str, seed: int, lr: float):
+    """The variant ``label`` at ``seed`` and ``lr``, with the study's batch shape."""
+    return _config(args, study.with_shape(study.VARIANTS[label], args.shape), seed, lr)
+
+
 def _sweep_config(args, lr: float, label: str = study.TWIN):
     """The variant ``label`` (the twin by default) at ``lr``: the ``sweep`` step's run, with the
     study's batch shape and steps and the sweep seed. A learning rate is chosen for the recipe it
     trains (at the study's base shape, the ``shape`` step's run of a shape is also that shape's
     sweep run at the chosen rate); a variant's sweep run at its chosen rate is also its
     ``compare`` run of the sweep seed."""
-    return _config(args, study.with_shape(study.VARIANTS[label], args.shape), args.sweep_seed,
-                   lr)
+    return _variant_config(args, label, args.sweep_seed, lr)
 
 
 def _encoder():
@@ -184,8 +188,7 @@ def confirm_table(args, label: str) -> dict[float, float | None]:
     for lr in sweep_ranking(args, label)[:args.confirm]:
         values = []
         for seed in args.seeds:
-            f = Path(_config(args, study.with_shape(study.VARIANTS[label], args.shape), seed,
-                             lr).run_dir) / SCORES
+            f = Path(_variant_config(args, label, seed, lr).run_dir) / SCORES
             s = json.loads(f.read_text()) if f.exists() else {}
             if s.get("non_finite"):
                 values = [-np.inf]
@@ -397,8 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             for label in labels:  # the candidates on val at every seed; test not scored
                 for lr in sweep_ranking(args, label)[:args.confirm]:
                     for seed in args.seeds:
-                        cfg = _config(args, study.with_shape(study.VARIANTS[label], args.shape),
-                                      seed, lr)
+                        cfg = _variant_config(args, label, seed, lr)
                         print(f"[{label}] candidate rate {lr:g}, seed {seed} (val)", flush=True)
                         _run(cfg, {"val": splits["val"]}, encoder)
         rates = {label: variant_lr(args, label) for label in labels}
@@ -408,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                   + (" (its own, chosen on val)" if args.per_variant_lr and args.lr is None
                      else " (the twin's, chosen on val)" if args.lr is None else ""), flush=True)
             for seed in args.seeds:
-                cfg = _config(args, study.with_shape(study.VARIANTS[label], args.shape), seed, lr)
+                cfg = _variant_config(args, label, seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, splits, encoder)
         return 0

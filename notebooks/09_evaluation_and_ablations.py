@@ -1454,8 +1454,13 @@ assert film4_8["low"] > 0 and film4_8["mean"] < 0.25 and film4_8["comparisons"] 
 own = {name: load_result(study.results_name(benchmark=name, steps=600, shape=S62,
                                             grad_clip=0.01, per_variant_lr=True, confirm=2))
        for name in ("3d-lite", "4d-lite")}
-own_gaps = {name: {lb: e["test"]["gap_vs_twin"] for lb, e in r["variants"].items()
-                   if lb != study.TWIN} for name, r in own.items()}
+def gaps_over_twin(result):
+    """Variant -> its test gap over the twin, as the results file holds it."""
+    return {lb: e["test"]["gap_vs_twin"] for lb, e in result["variants"].items()
+            if lb != study.TWIN}
+
+
+own_gaps = {name: gaps_over_twin(r) for name, r in own.items()}
 for name, gaps in own_gaps.items():
     rows_map += [(f"{name}, 600 steps, each at its own rate", lb, g) for lb, g in gaps.items()]
 own_rates = pd.DataFrame({name: {lb: f"{e['lr']:g}" for lb, e in r["variants"].items()}
@@ -1464,7 +1469,7 @@ print("each variant's own rate, chosen on val:")
 print(own_rates.to_string())
 # post hoc: the twin at its other candidate rate (a tie on val), every variant at 8e-3
 own3_8 = load_result("grounding_study_tiny_600steps_6x2_clip0.01_lr0.008.json")
-gap3_8 = {lb: e["test"]["gap_vs_twin"] for lb, e in own3_8["variants"].items() if lb != study.TWIN}
+gap3_8 = gaps_over_twin(own3_8)
 rows_map += [("3d-lite, 600 steps, all at 8e-3 (post hoc)", lb, g) for lb, g in gap3_8.items()
              if "RONIN" in lb]
 print("3d-lite, 600 steps, own rates:", "; ".join(
@@ -1486,8 +1491,7 @@ own4_film = own_gaps["4d-lite"]["RONIN-lite (FiLM)"]
 assert 0.1 < own4_film["mean"] < 0.2 and own4_film["low"] < 0.01  # "reaches 0"
 # added later (post hoc): the paper's masks at FiLM's places, the latent and every stage
 every = load_result("grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2_everystage.json")
-gap_every = {lb: e["test"]["gap_vs_twin"] for lb, e in every["variants"].items()
-             if lb != study.TWIN}
+gap_every = gaps_over_twin(every)
 rows_map += [("3d-lite, 600 steps, own rates, added later", lb, g) for lb, g in gap_every.items()]
 print("masks on every stage (added later):", "; ".join(
     f"{lb} {stats.format_interval(g)}" for lb, g in gap_every.items()))
@@ -1498,8 +1502,7 @@ design_means = [g["mean"] for g in (own_m, own_f, every_m)]
 assert max(design_means) - min(design_means) < 0.15  # "within about a tenth of a dB"
 # tv-lite (300 steps), each variant at its own rate: the prompt path cannot train at the twin's
 own_tv = load_result(study.results_name(benchmark="tv-lite", per_variant_lr=True, confirm=2))
-gap_own_tv = {lb: e["test"]["gap_vs_twin"] for lb, e in own_tv["variants"].items()
-              if lb != study.TWIN}
+gap_own_tv = gaps_over_twin(own_tv)
 rows_map += [("tv-lite, 300 steps, each at its own rate", lb, g) for lb, g in gap_own_tv.items()]
 print("tv-lite, own rates:", {lb: f"{e['lr']:g}" for lb, e in own_tv["variants"].items()}, "; ".join(
     f"{lb} {stats.format_interval(g)}" for lb, g in gap_own_tv.items()))

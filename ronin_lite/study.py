@@ -243,8 +243,8 @@ def diverged(scores: Mapping) -> bool:
     variant starts near the identity (zero-initialised residual scales), so a network that ends
     worse than returning its input has diverged (a loss that exploded), whatever its test
     score. Decided on val, so that leaving a run out never looks at test. ``scores``: a run's
-    ``scores.json`` (rows with ``psnr`` and ``psnr_input``; a run whose weights became
-    non-finite has none and is marked ``non_finite``)."""
+    ``scores.json`` (rows with ``psnr`` and ``psnr_input``; a run whose outputs became
+    non-finite, :class:`NonFiniteOutput`, has none and is marked ``non_finite``)."""
     if scores.get("non_finite"):
         return True
     rows = scores["val"]
