@@ -13,6 +13,10 @@ delivers. Two conditioning designs are measured both ways:
 ``film``  FiLM, a scale and a shift per channel, on the latent and every decoder stage (a
           course variant, :class:`~ronin_lite.models.prompts.FiLMInjection`).
 
+Added later: the masks on every stage, and the prompt into the history router (``history_gate``:
+the prompt sets how much the decoder's router reads the cached frames, and nothing else;
+:class:`~ronin_lite.models.prompts.HistoryGate`).
+
 Beside them, the learned **single-frame** baseline (the twin trained on 1-frame clips and run
 with an empty history) separates what the history contributes from what the prompt does.
 
@@ -65,6 +69,10 @@ VARIANTS: dict[str, dict] = {
     # FiLM rows, it tells *how* the prompt enters (a gain, or a gain and a shift) from *where*
     "RONIN-lite (masks, every stage)": {"inject": "all+latent"},
     "oracle prompt, masks, every stage": {**_ORACLE, "inject": "all+latent"},
+    # the prompt into the history router (a course variant): the prompt sets, per channel, how
+    # much the decoder's router reads the cached frames, and touches nothing else (no masks)
+    "RONIN-lite (history gate)": {"inject": "none", "history_gate": True},
+    "oracle prompt, history gate": {**_ORACLE, "inject": "none", "history_gate": True},
     # the control that separates grounding from the FiLM path itself: RONIN-lite's FiLM network
     # with no prompt loss (lambda_2 = 0), so the prompt generator reads the network's pooled
     # features and never sees language; if it matches RONIN-lite (FiLM), the gain is the path

@@ -183,6 +183,9 @@ class TrainConfig:
                                                   "masks, 2 sigmoid, identity at init) | "
                                                   "sigmoid (the paper's plain sigmoid) | film "
                                                   "(scale and shift; a course variant)"))
+    history_gate: bool = field(default=False, **_opt(
+        "the prompt also gates how much the decoder's history routers read the cached frames "
+        "(a course variant; with --inject none, the prompt's only way into the restoration)"))
     prompt_source: str = field(default="generated", **_opt(
         "generated (RONIN: the network predicts its prompt) | describer (non-blind: the prompt "
         "IS the embedding of the describer's description, in training and at test; with "
@@ -265,13 +268,15 @@ class TrainConfig:
         if self.prompt_source not in PROMPT_SOURCES:
             raise ValueError(f"unknown prompt_source {self.prompt_source!r}; choose one of "
                              f"{list(PROMPT_SOURCES)}")
-        if self.prompt_source == "describer" and (not self.prompt or self.inject == "none"
+        injected = self.inject != "none" or self.history_gate
+        if self.prompt_source == "describer" and (not self.prompt or not injected
                                                   or self.val_every):
             raise ValueError("prompt_source='describer' feeds the description's embedding to "
                              "the masks: it needs the prompt path, an inject mode other than "
-                             "'none', and no --val-every (the val frames would need "
-                             "describing too: score them with the grounding study's script)")
-        if self.prompt and self.inject == "none" and self.lambda_prompt == 0:
+                             "'none' (or --history-gate), and no --val-every (the val frames "
+                             "would need describing too: score them with the grounding study's "
+                             "script)")
+        if self.prompt and not injected and self.lambda_prompt == 0:
             raise ValueError("with inject='none' and lambda_prompt=0 the prompt generator "
                              "learns nothing: set lambda_prompt > 0, or train --no-prompt")
         self.model_config()  # the architecture must be valid too
@@ -280,7 +285,7 @@ class TrainConfig:
         """The architecture this run trains."""
         return RoninConfig(backbone=self.model, prompt_dim=self.prompt_dim, inject=self.inject,
                            cross_attention=self.cross_attention, prompt=self.prompt,
-                           condition=self.condition)
+                           condition=self.condition, history_gate=self.history_gate)
 
     @property
     def pool(self) -> int:
@@ -609,6 +614,7 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     held.setdefault("decay", "all")  # AdamW parameter groups (the reliability issue)
     held.setdefault("train_clips", None)  # every clip once
     held.setdefault("grad_clip", 0.0)  # no clipping, as before it was an option
+    held.setdefault("history_gate", False)  # the prompt into the history router (a variant)
     return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
             if held.get(k) != ours.get(k)}
 

@@ -333,3 +333,104 @@ def test_the_papers_plain_sigmoid_masks_start_near_one_half_not_at_the_identity(
     x = frames(1, 3, 32, 32)
     restored, _ = model.backbone(x)
     assert not torch.allclose(model(x).restored, restored)  # a fresh model is not its backbone
+
+
+# --- the prompt into the history router (HistoryGate, a grounding-study variant) -------------
+def _filled_cache(block, x: torch.Tensor, frames_: int = 2):
+    """A router's cache after ``frames_`` random earlier frames shaped like ``x``."""
+    from ronin_lite.models.history import push_frame
+
+    cache = block.empty_cache(x.shape[0], *x.shape[-2:])
+    for seed in range(frames_):
+        _, entry = block(torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + 5)),
+                         cache)
+        cache = push_frame(cache, entry, tau=3)
+    return cache
+
+
+@pytest.mark.parametrize("kind", ["router", "chm"])
+def test_a_history_gate_scales_the_weight_of_the_cached_frames(kind):
+    from ronin_lite.models.history import CausalHistoryModel, FrameHistoryRouter
+
+    torch.manual_seed(0)
+    block = FrameHistoryRouter(16, 2) if kind == "router" else CausalHistoryModel(16, 2, 2, 1, 3)
+    perturb(block, scale=0.1)
+    x = frames(2, 16, 8, 8)
+    cache = _filled_cache(block, x)
+    plain, _ = block(x, cache)
+    # gate 0 is the plain router, and a gate does nothing without a history
+    assert torch.equal(block(x, cache, torch.zeros(2, 16))[0], plain)
+    empty = block.empty_cache(2, 8, 8)
+    assert torch.equal(block(x, empty, torch.full((2, 16), 3.0))[0], block(x, empty)[0])
+    # a very negative gate shuts the history out: the router sees the current frame only
+    shut, _ = block(x, cache, torch.full((2, 16), -1e4))
+    torch.testing.assert_close(shut, block(x, empty)[0], atol=1e-5, rtol=1e-5)
+    # a positive gate leans on the history: another output
+    assert not torch.allclose(block(x, cache, torch.full((2, 16), 2.0))[0], plain)
+
+
+def test_the_gate_multiplies_the_history_attention_by_exp_g():
+    from ronin_lite.models.history import FrameHistoryRouter
+
+    torch.manual_seed(0)
+    router = FrameHistoryRouter(8, 1)
+    q, k, v = (F.normalize(torch.randn(1, 1, 8, 12), dim=-1) for _ in range(3))
+    past_k = F.normalize(torch.randn(1, 1, 1, 8, 12), dim=-1)
+    past_v = torch.randn(1, 1, 1, 8, 12)
+    g = torch.randn(1, 8)  # one gate per query channel
+    keys = torch.cat([past_k[:, 0], k], dim=2)  # (1, 1, 16, 12)
+    logits = (q @ keys.transpose(-2, -1))[0, 0]  # (8, 16), temperature 1
+    plain = logits.softmax(-1)
+    expected = torch.cat([plain[:, :8] * g[0, :, None].exp(), plain[:, 8:]], dim=1)
+    expected = expected / expected.sum(-1, keepdim=True)
+    values = torch.cat([past_v[:, 0], v], dim=2)  # (1, 1, 16, 12)
+    out = router.route(q, k, v, past_k, past_v, gate=g)
+    torch.testing.assert_close(out[0, 0], expected @ values[0, 0], atol=1e-6, rtol=1e-5)
+
+
+def test_fresh_history_gated_ronin_computes_exactly_its_backbone_and_learns_the_gate():
+    model = make(inject="none", history_gate=True)
+    assert set(model.history_gate(torch.zeros(1, D))) == set(
+        model.backbone.decoder_history_channels) == {"decoder3.0"}
+    clip = frames(2, 3, 3, 32, 32)
+    restored, _ = model.restore_clip(clip)
+    assert torch.equal(restored, model.backbone.restore_clip(clip))  # g = 0 at initialisation
+    # the gate is trained by the restoration loss, through the history of frames 2 and 3
+    restored.sub(clip).abs().mean().backward()
+    for linear in model.history_gate.linears.values():
+        assert linear.weight.grad.abs().sum() > 0 and linear.bias.grad.abs().sum() > 0
+    # and reads the prompt: another prompt, another restoration once there is a history
+    perturb(model.history_gate, scale=0.5)
+    state = model(clip[:, 0]).state
+    a = model(clip[:, 1], state, prompt=torch.zeros(2, D)).restored
+    b = model(clip[:, 1], state, prompt=torch.ones(2, D)).restored
+    assert not torch.allclose(a, b)
+
+
+def test_history_gate_is_validated_and_round_trips_through_the_configs():
+    from ronin_lite.models.prompts import HistoryGate
+    from ronin_lite.train import TrainConfig
+
+    with pytest.raises(ValueError, match="history_gate=True makes"):
+        RoninConfig("tiny", prompt=False, inject="none", history_gate=True)
+    with pytest.raises(ValueError, match="at least one decoder history block"):
+        HistoryGate(D, {})
+    cfg = RoninConfig("tiny", inject="none", history_gate=True)
+    assert RoninConfig.from_dict(cfg.to_dict()) == cfg
+    old = cfg.to_dict()
+    del old["history_gate"]  # written before the gate existed: no gate
+    assert RoninConfig.from_dict(old).history_gate is False
+    model = make(inject="none", history_gate=True)
+    with pytest.raises(ValueError, match="prompt must be shaped"):
+        model.history_gate(torch.zeros(2, 7))
+    encoded = model.backbone.encode(frames(1, 3, 32, 32))
+    with pytest.raises(ValueError, match="unknown decoder history block"):
+        model.backbone.decode(encoded, gates={"decoder1.0": torch.zeros(1, 8)})
+    with pytest.raises(ValueError, match="must be shaped"):
+        model.backbone.decode(encoded, gates={"decoder3.0": torch.zeros(1, 7)})
+    # a training run may send the prompt into the router alone, also the oracle's prompt
+    run = TrainConfig(profile="tiny", inject="none", history_gate=True, lambda_prompt=0.0,
+                      prompt_source="describer", describer="oracle")
+    assert run.model_config().history_gate and run.identity()["history_gate"] is True
+    with pytest.raises(ValueError, match="learns nothing"):
+        TrainConfig(profile="tiny", inject="none", lambda_prompt=0.0)

@@ -69,6 +69,12 @@ def test_study_configs_share_data_and_differ_only_in_the_variant():
     assert (oracle.prompt_source, oracle.describer, oracle.condition, oracle.inject) == (
         "describer", "oracle", "film", "all+latent")
     assert cfgs[study.TWIN].prompt is False and cfgs["RONIN-lite (masks)"].inject == "last2"
+    # the prompt into the history router: the gate, and no masks, with either prompt
+    for label in ("RONIN-lite (history gate)", "oracle prompt, history gate"):
+        gated = cfgs[label].model_config()
+        assert (gated.history_gate, gated.inject) == (True, "none")
+    assert cfgs["oracle prompt, history gate"].prompt_source == "describer"
+    assert cfgs["RONIN-lite (history gate)"].lambda_prompt == 1.0
 
 
 def test_gap_table_pairs_every_variant_with_the_twin():

@@ -152,7 +152,7 @@ class ChannelAttention(nn.Module):
         return F.normalize(q, dim=-1), F.normalize(k, dim=-1), v
 
     def attend(self, q: Tensor, k: Tensor, v: Tensor, tokens_first: bool = False,
-               pixels: framewide.Pixels | None = None) -> Tensor:
+               pixels: framewide.Pixels | None = None, bias: Tensor | None = None) -> Tensor:
         """``softmax(q k^T * temperature) v``: ``q (B, h, d, L)``, ``k, v (B, h, m, L)``.
 
         ``m`` is the number of key channels per head: ``d`` for plain channel attention,
@@ -162,14 +162,21 @@ class ChannelAttention(nn.Module):
         an NHWC map needs, see :meth:`merge_heads`). Inside a tiled stream's frame statistics
         q and k are raw and the cosines are taken over the frame; ``pixels = (H, W, patch)``
         then says where each of the ``L`` pixels lies (:mod:`~ronin_lite.models.framewide`).
+        ``bias``, broadcastable to ``(B, h, d, m)``, is added to the scaled cosines before the
+        softmax (the prompt's history gate, :class:`~ronin_lite.models.history.FrameHistoryRouter`).
         """
         frame = framewide.current()
         if frame is None:
-            attn = ((q @ k.transpose(-2, -1)) * self.temperature).softmax(dim=-1)  # (B, h, d, m)
+            logits = (q @ k.transpose(-2, -1)) * self.temperature  # (B, h, d, m)
         else:
             if pixels is None:
                 raise ValueError("attend() inside frame statistics needs pixels=(H, W, patch)")
-            attn = (frame.cosine(q, k, pixels) * self.temperature).softmax(dim=-1).to(v.dtype)
+            logits = frame.cosine(q, k, pixels) * self.temperature
+        if bias is not None:
+            logits = logits + bias
+        attn = logits.softmax(dim=-1)  # (B, h, d, m)
+        if frame is not None:
+            attn = attn.to(v.dtype)
         if tokens_first:
             return v.transpose(-2, -1) @ attn.transpose(-2, -1)  # (B, h, L, d)
         return attn @ v

@@ -43,6 +43,17 @@ Departures from Turtle's released code, and why:
 * Turtle's router in the CHM concatenates the current frame's keys twice (once from the aligned
   "history", which includes the current frame, once on its own); ours uses them once.
 
+**The prompt's history gate** (a course variant, not Turtle's or RONIN's; the grounding
+study's "prompt into the history router"): a router may be given ``gate (B, C)``, one number
+per query channel, added to the attention logits of every *cached* key channel (the current
+frame's keys get 0). A gate ``g`` multiplies the weight a query channel gives the history, against
+the current frame, by ``exp(g)``: the prompt can tell the router to lean on the history (a
+static degradation, where earlier frames carry the same content under independent noise) or to
+distrust it (the degradation changed, and the history still carries the old one). With no
+cached frame, or ``g = 0``, the router is unchanged. :class:`~ronin_lite.models.prompts.HistoryGate`
+makes the gates from the prompt, for the decoder's history blocks (the latent's routers run
+before the prompt exists).
+
 The cache (one per history block, a plain ``dict`` of tensors so that it can be inspected):
 every tensor is ``(B, n, ...)`` with the cached frames along dim 1, oldest first,
 ``0 <= n <= tau``; a block returns the *entry* of the current frame (``n = 1``) and
@@ -126,23 +137,35 @@ class FrameHistoryRouter(ChannelAttention):
     def route(
         self, q: Tensor, k: Tensor, v: Tensor, past_k: Tensor, past_v: Tensor,
         tokens_first: bool = False, pixels: framewide.Pixels | None = None,
+        gate: Tensor | None = None,
     ) -> Tensor:
         """Attend from the current frame over cached + current keys and values.
 
         ``q, k, v (B, h, d, L)``: the current frame; ``past_k, past_v (B, n, h, d, L)``: the
-        history (keys unit-norm along ``L``), pixels in the same order. Returns
-        ``(B, h, d, L)`` (``tokens_first``: ``(B, h, L, d)``), before the output projection.
+        history (keys unit-norm along ``L``), pixels in the same order. ``gate (B, C)``: the
+        prompt's history gate (module docstring), or None. Returns ``(B, h, d, L)``
+        (``tokens_first``: ``(B, h, L, d)``), before the output projection.
         """
         keys = torch.cat([_frames_to_channels(past_k), k], dim=2)  # (B, h, (n + 1) d, L)
         values = torch.cat([_frames_to_channels(past_v), v], dim=2)
-        return self.attend(q, keys, values, tokens_first=tokens_first, pixels=pixels)
+        n, d = past_k.shape[1], q.shape[2]
+        bias = None
+        if gate is not None and n:
+            if gate.ndim != 2 or gate.shape[1] != self.channels:
+                raise ValueError(f"a history gate must be shaped (B, {self.channels}), got "
+                                 f"{tuple(gate.shape)}")
+            # (B, C) -> (B, h, d, 1): each query channel's logit shift for the cached keys;
+            # padded with zeros for the current frame's d keys (they come last)
+            per_query = rearrange(gate, "b (heads d) -> b heads d 1", heads=self.heads)
+            bias = F.pad(per_query.expand(-1, -1, -1, n * d), (0, d))  # (B, h, d, (n + 1) d)
+        return self.attend(q, keys, values, tokens_first=tokens_first, pixels=pixels, bias=bias)
 
     def forward(  # type: ignore[override]  # the cache is an extra input
-        self, x: Tensor, cache: BlockCache
+        self, x: Tensor, cache: BlockCache, gate: Tensor | None = None
     ) -> tuple[Tensor, BlockCache]:
         q, k, v = self.qkv(x)  # (B, h, d, HW) each
         out = self.route(q, k, v, cache["key"], cache["value"], tokens_first=is_nhwc(x),
-                         pixels=(*x.shape[-2:], 0))
+                         pixels=(*x.shape[-2:], 0), gate=gate)
         return self.project(self.merge_heads(out, x)), {"key": k[:, None], "value": v[:, None]}
 
 
@@ -315,7 +338,8 @@ class CausalHistoryModel(nn.Module):
         shape = (batch, 0, heads, dim, height // p, width // p)
         return {name: torch.zeros(shape, device=device, dtype=dtype) for name in self.cache_names}
 
-    def forward(self, x: Tensor, cache: BlockCache) -> tuple[Tensor, BlockCache]:
+    def forward(self, x: Tensor, cache: BlockCache,
+                gate: Tensor | None = None) -> tuple[Tensor, BlockCache]:
         b, c, h, w = x.shape
         p, heads = self.align.window, self.router.heads
         if h % p or w % p:
@@ -338,8 +362,8 @@ class CausalHistoryModel(nn.Module):
         if framewide.current() is None:  # (a tiled stream normalises over the frame)
             past_k = F.normalize(past_k, dim=-1)  # warping changed the keys' norms
         past_v = rearrange(past_v, to_channels, d=c // heads)
-        out = self.router.route(q, k, v, past_k, past_v,
-                                pixels=(h, w, p))  # (B, h, d, HW in patch order)
+        out = self.router.route(q, k, v, past_k, past_v, pixels=(h, w, p),
+                                gate=gate)  # (B, h, d, HW in patch order)
         out = _from_patches(out.reshape(b, 1, *qkv.shape[2:]), p)[:, 0]  # (B, C, H, W)
         entry = {"key": qkv[:, 1:2], "value": qkv[:, 2:3], "match": match_key[:, None]}
         return self.router.project(out), entry
@@ -348,7 +372,8 @@ class CausalHistoryModel(nn.Module):
 class HistoryBlock(nn.Module):
     """A transformer block whose attention reads the history: FHR or CHM.
 
-    ``x = x + attn(LN(x), cache); x = x + ffn(LN(x))``; returns ``(x, entry)``.
+    ``x = x + attn(LN(x), cache); x = x + ffn(LN(x))``; returns ``(x, entry)``. ``gate
+    (B, C)``: the prompt's history gate for the router (module docstring), or None.
     """
 
     def __init__(
@@ -374,7 +399,8 @@ class HistoryBlock(nn.Module):
         """The attention's empty cache for frames of this block's ``height x width``."""
         return self.attn.empty_cache(batch, height, width, device, dtype)
 
-    def forward(self, x: Tensor, cache: BlockCache) -> tuple[Tensor, BlockCache]:
-        routed, entry = self.attn(self.norm1(x), cache)
+    def forward(self, x: Tensor, cache: BlockCache,
+                gate: Tensor | None = None) -> tuple[Tensor, BlockCache]:
+        routed, entry = self.attn(self.norm1(x), cache, gate)
         x = x + routed
         return x + self.ffn(self.norm2(x)), entry

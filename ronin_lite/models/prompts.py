@@ -50,8 +50,11 @@ backbone), not for a measured gain.
 **Course variants, not the paper's** (the grounding study, :mod:`ronin_lite.study`):
 ``condition="film"`` (:class:`FiLMInjection`) turns the prompt into a per-channel scale *and
 shift*, identity at init; ``inject="all+latent"`` also modulates the latent features (before
-the decoder; :class:`~ronin_lite.models.ronin.RoninLite` applies that one). The paper's masks stay
-the default; the study's results say what the variants change.
+the decoder; :class:`~ronin_lite.models.ronin.RoninLite` applies that one).
+``history_gate=True`` (:class:`HistoryGate`) sends the prompt into the history router instead of
+(or besides) the features: per channel, how much the decoder's router should read the cached
+frames (:mod:`ronin_lite.models.history`). The paper's masks stay the default; the study's
+results say what the variants change.
 """
 
 from __future__ import annotations
@@ -224,3 +227,39 @@ class FiLMInjection(SoftMaskInjection):
             gamma, beta = linear(prompt)[..., None, None].chunk(2, dim=1)  # 2 x (B, C_s, 1, 1)
             out[s] = (1 + gamma, beta)
         return out
+
+
+class HistoryGate(nn.Module):
+    """Prompt -> per-channel history gates ``g_b = W_b P + c_b``, 0 at init. **A course
+    variant, not the paper's**: the grounding study's "prompt into the history router".
+
+    ``blocks`` maps each decoder history block (its state key, e.g. ``"decoder3.1"``) to its
+    channel count; ``forward(prompt (B, prompt_dim)) -> {block: (B, C_b)}``, the ``gates``
+    argument of :meth:`~ronin_lite.models.unet.StreamingUNet.decode`. A gate shifts the logits
+    of the cached frames' keys in that block's router, so ``exp(g)`` multiplies the weight each
+    query channel gives the history against the current frame (:mod:`.history`). RONIN's masks
+    and FiLM re-weight *features*; the gate re-weights *time*: a degradation that changes within
+    a clip (``tv-lite``) leaves the history carrying the old one, which the prompt can see and
+    the router, on its own, cannot. Zero weights: a fresh network routes exactly as its backbone.
+    """
+
+    def __init__(self, prompt_dim: int, blocks: dict[str, int]):
+        super().__init__()
+        if not blocks:
+            raise ValueError("HistoryGate needs at least one decoder history block; this "
+                             "backbone has none (history=False?)")
+        self.prompt_dim = prompt_dim
+        # ModuleDict keys may not contain "."; the block keys do ("decoder3.1")
+        self.blocks = dict(blocks)
+        self.linears = nn.ModuleDict({key.replace(".", "_"): nn.Linear(prompt_dim, c)
+                                      for key, c in blocks.items()})
+        for linear in self.linears.values():  # g = 0: the plain router
+            nn.init.zeros_(linear.weight)
+            nn.init.zeros_(linear.bias)
+
+    def forward(self, prompt: Tensor) -> dict[str, Tensor]:
+        if not isinstance(prompt, Tensor) or prompt.ndim != 2 or prompt.shape[1] != self.prompt_dim:
+            got = tuple(prompt.shape) if isinstance(prompt, Tensor) else type(prompt).__name__
+            raise ValueError(f"prompt must be shaped (B, {self.prompt_dim}), got {got}")
+        # (B, prompt_dim) -> (B, C_b) for every decoder history block
+        return {key: self.linears[key.replace(".", "_")](prompt) for key in self.blocks}

@@ -29,7 +29,9 @@ row of the paper's ablation); it keeps the cross-attention unless ``cross_attent
 too, in which case it is the bare backbone. ``inject="none"`` keeps the generator (trained by
 the prompt loss) but never lets the prompt touch the restoration. ``condition="film"`` and
 ``inject="all+latent"`` are the grounding study's departures from the paper (a scale and shift
-per channel, on the latent too: :mod:`.prompts`, :mod:`ronin_lite.study`); an external
+per channel, on the latent too: :mod:`.prompts`, :mod:`ronin_lite.study`), and so is
+``history_gate=True`` (the prompt into the decoder's history routers: :class:`.prompts.HistoryGate`;
+with ``inject="none"`` it is the prompt's only way into the restoration); an external
 ``prompt`` to :meth:`RoninLite.forward` is how the study's non-blind network is given the
 description's embedding.
 """
@@ -48,6 +50,7 @@ from .prompts import (
     INJECT_STAGES,
     EncoderLatentCrossAttention,
     FiLMInjection,
+    HistoryGate,
     InjectMode,
     PlainSigmoidInjection,
     PromptGenerator,
@@ -74,6 +77,7 @@ class RoninConfig:
     cross_attention: bool = True  # encoder-1 -> latent cross-attention
     prompt: bool = True  # False: no generator, no masks (the no-prompt twin)
     kv_grid: int = 8  # encoder 1 is pooled to kv_grid x kv_grid keys/values
+    history_gate: bool = False  # the prompt also gates the decoder's history routers (a variant)
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, str):
@@ -93,6 +97,9 @@ class RoninConfig:
                 f"inject={self.inject!r} needs a prompt to make masks from; the no-prompt "
                 "network has inject='none' (use config.without_prompt())"
             )
+        if self.history_gate and not self.prompt:
+            raise ValueError("history_gate=True makes the router's gates from the prompt; the "
+                             "no-prompt network has none (set history_gate=False)")
         if self.prompt_dim < 1 or self.kv_grid < 1:
             raise ValueError(f"prompt_dim and kv_grid must be >= 1, got {self.prompt_dim}, "
                              f"{self.kv_grid}")
@@ -169,6 +176,9 @@ class RoninLite(nn.Module):
         kind = {"mask": SoftMaskInjection, "sigmoid": PlainSigmoidInjection,
                 "film": FiLMInjection}[self.config.condition]
         self.injection = kind(self.config.prompt_dim, stages) if stages else None
+        self.history_gate = HistoryGate(self.config.prompt_dim,
+                                        self.backbone.decoder_history_channels) \
+            if self.config.history_gate else None
         if self.config.prompt:
             d = self.config.prompt_dim
             self.register_buffer("target_mean", torch.zeros(d))
@@ -253,7 +263,9 @@ class RoninLite(nn.Module):
         if masks is not None and "latent" in masks:  # a course variant: the latent too
             masks = dict(masks)
             encoded = encoded.with_latent(modulate(encoded.latent, masks.pop("latent")))
-        restored, state = self.backbone.decode(encoded, masks)
+        # a course variant: the prompt gates how much the decoder's routers read the history
+        gates = self.history_gate(prompt) if self.history_gate is not None else None
+        restored, state = self.backbone.decode(encoded, masks, gates)
         return RoninOutput(restored, prompt, state)
 
     def restore_clip(self, frames: Tensor) -> tuple[Tensor, Tensor | None]:

@@ -276,12 +276,15 @@ class Stage(nn.Module):
         }
 
     def forward(
-        self, x: Tensor, caches: Mapping[str, BlockCache]
+        self, x: Tensor, caches: Mapping[str, BlockCache],
+        gates: Mapping[str, Tensor] | None = None,
     ) -> tuple[Tensor, dict[str, BlockCache]]:
         entries: dict[str, BlockCache] = {}
+        gates = gates or {}
         for i, block in enumerate(self.blocks):
             if isinstance(block, HistoryBlock):
-                x, entries[f"{self.name}.{i}"] = block(x, caches[f"{self.name}.{i}"])
+                key = f"{self.name}.{i}"
+                x, entries[key] = block(x, caches[key], gates.get(key))
             else:
                 x = block(x)
         return x, entries
@@ -369,6 +372,11 @@ class StreamingUNet(nn.Module):
             nn.Conv2d(c * 2**i, c * 2 ** (i - 1), 1, bias=False) for i in (3, 2, 1)
         )
         self.output = nn.Conv2d(c, 3, 3, padding=1)
+        # the decoder's history blocks (state key -> channels): where a prompt's history gate
+        # can reach (the latent's routers run before the prompt is made)
+        self.decoder_history_channels: dict[str, int] = {
+            key: channels for name, channels in zip(DECODER_STAGES, self.decoder_stage_channels)
+            for key in self.stages[name].history_blocks()}
 
     # --- state -----------------------------------------------------------------------------
     def padded_size(self, height: int, width: int) -> tuple[int, int]:
@@ -486,6 +494,22 @@ class StreamingUNet(nn.Module):
                     )
         return masks
 
+    def _check_gates(self, gates: Mapping[str, Tensor] | None,
+                     batch: int) -> Mapping[str, Tensor]:
+        if gates is None:
+            return {}
+        known = self.decoder_history_channels
+        unknown = sorted(set(gates) - set(known))
+        if unknown:
+            raise ValueError(f"unknown decoder history block(s) {unknown} in gates; this "
+                             f"network's are {list(known)}")
+        for key, gate in gates.items():
+            if not isinstance(gate, Tensor) or gate.ndim != 2 \
+                    or gate.shape[0] not in (1, batch) or gate.shape[1] != known[key]:
+                raise ValueError(f"the history gate of {key!r} must be shaped ({batch} or 1, "
+                                 f"{known[key]}), got {_describe(gate)}")
+        return {key: gate.expand(batch, -1) for key, gate in gates.items()}
+
     # --- the network -----------------------------------------------------------------------
     def encode(self, frame: Tensor, state: StreamState | None = None) -> Encoded:
         """Encoder and latent level for one frame ``(B, 3, H, W)``; see :class:`Encoded`."""
@@ -515,16 +539,20 @@ class StreamingUNet(nn.Module):
         return Encoded(padded, (skips[0], skips[1], skips[2]), latent, state, entries, (h, w))
 
     def decode(
-        self, encoded: Encoded, masks: Mapping[str, Tensor] | None = None
+        self, encoded: Encoded, masks: Mapping[str, Tensor] | None = None,
+        gates: Mapping[str, Tensor] | None = None,
     ) -> tuple[Tensor, StreamState]:
-        """Decoder, refinement and output for one encoded frame: ``(restored, new_state)``."""
+        """Decoder, refinement and output for one encoded frame: ``(restored, new_state)``.
+        ``gates``: decoder history block (:attr:`decoder_history_channels`) -> the prompt's
+        history gate ``(B or 1, C)`` for its router (:mod:`ronin_lite.models.history`)."""
         masks = self._check_masks(masks, encoded.frame.shape[0])
+        gates = self._check_gates(gates, encoded.frame.shape[0])
         state, entries = encoded.state, dict(encoded.entries)
         x = encoded.latent
         for name, up, fuse, skip in zip(DECODER_STAGES, self.ups, self.fuses, encoded.skips[::-1]):
             # (B, 2 C_l, H_l / 2, W_l / 2) -> (B, C_l, H_l, W_l), concat skip -> 1x1 back to C_l
             x = fuse(torch.cat([up(x), skip], dim=1))
-            x, new = self.stages[name](x, state.caches)  # last block: align + route history
+            x, new = self.stages[name](x, state.caches, gates)  # last block: align + route
             entries.update(new)
             if name in masks:
                 x = modulate(x, masks[name])  # RONIN: per-channel soft mask from the prompt
