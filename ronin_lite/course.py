@@ -69,10 +69,10 @@ COURSE: tuple[Lesson, ...] = (
            "scoring a video restorer (PSNR, SSIM, flicker), the benchmark table against "
            "classical restorers and the no-prompt twin, paired comparisons over scenes and "
            "seeds, the paper's ablations at `tiny` scale with 3 seeds, the grounding study "
-           "(oracle and predicted prompts, masks and FiLM, the batch shape, a recipe that "
-           "restores +2 dB within the `tiny` budget, three regimes, each variant at its own "
-           "val-chosen rate, what the prompt carries, what carries the gain at 1,200 steps, real "
-           "footage), evaluation cost",
+           "(oracle and predicted prompts, masks, FiLM and the prompt into the history router, "
+           "the batch shape, a recipe that restores +2 dB within the `tiny` budget, three "
+           "regimes, each variant at its own val-chosen rate, what the prompt carries, what "
+           "carries the gain at 600 and 1,200 steps, real footage), evaluation cost",
            shipped="one ablation run"),
     Lesson("10", "streaming_inference", "streaming inference",
            "restoring a video frame by frame with the shipped checkpoint, input / restored / "
