@@ -233,14 +233,16 @@ class HistoryGate(nn.Module):
     """Prompt -> per-channel history gates ``g_b = W_b P + c_b``, 0 at init. **A course
     variant, not the paper's**: the grounding study's "prompt into the history router".
 
-    ``blocks`` maps each decoder history block (its state key, e.g. ``"decoder3.1"``) to its
-    channel count; ``forward(prompt (B, prompt_dim)) -> {block: (B, C_b)}``, the ``gates``
-    argument of :meth:`~ronin_lite.models.unet.StreamingUNet.decode`. A gate shifts the logits
+    ``blocks`` maps each decoder history block (its state key: ``"decoder3.0"`` in ``tiny``,
+    ``"decoder3.1"`` in ``small``, one per decoder level in ``full``) to its channel count;
+    ``forward(prompt (B, prompt_dim)) -> {block: (B, C_b)}``, the ``gates`` argument of
+    :meth:`~ronin_lite.models.unet.StreamingUNet.decode`. A gate shifts the logits
     of the cached frames' keys in that block's router, so ``exp(g)`` multiplies the weight each
     query channel gives the history against the current frame (:mod:`.history`). RONIN's masks
     and FiLM re-weight *features*; the gate re-weights *time*: a degradation that changes within
     a clip (``tv-lite``) leaves the history carrying the old one, which the prompt can see and
-    the router, on its own, cannot. Zero weights: a fresh network routes exactly as its backbone.
+    the router, on its own, cannot (whether it pays is the grounding study's question: notebook
+    09). Zero weights: a fresh network routes exactly as its backbone.
     """
 
     def __init__(self, prompt_dim: int, blocks: dict[str, int]):

@@ -35,8 +35,11 @@ single-frame network (history blocks become plain channel-attention blocks).
   ``"decoder1"``, deep to shallow, with :attr:`StreamingUNet.decoder_stage_channels` ``4C, 2C,
   C``) to per-channel soft masks ``(B or 1, C_stage, 1, 1)`` that multiply that stage's output
   features (RONIN: the last two, ``decoder2`` and ``decoder1``), or ``(scale, shift)`` pairs of
-  such tensors (FiLM, a course variant: ``x * scale + shift``). ``forward(frame, state, masks)``
-  is ``decode(encode(frame, state), masks)``.
+  such tensors (FiLM, a course variant: ``x * scale + shift``). ``decode(encoded, masks,
+  gates)`` also takes a per-channel *history gate* ``(B or 1, C)`` for each decoder history
+  block (:attr:`StreamingUNet.decoder_history_channels`), a logit shift of the cached frames'
+  keys in its router (a course variant, :mod:`ronin_lite.models.history`). ``forward(frame,
+  state, masks)`` is ``decode(encode(frame, state), masks)``.
 
 Departures from Turtle:
 
