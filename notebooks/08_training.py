@@ -110,7 +110,8 @@ def field_value(name):
     return "(a temporary folder)" if name in temporary else str(getattr(cfg, name))
 
 
-study_fields = {"condition", "prompt_source"}  # the grounding study's variants: notebook 09
+# the grounding study's variants (notebook 09)
+study_fields = {"condition", "prompt_source", "history_gate"}
 pd.DataFrame([{"field": f.name, "value": field_value(f.name), "meaning": f.metadata["help"]}
               for f in dataclasses.fields(cfg) if f.name not in study_fields]).set_index("field")
 
