@@ -110,10 +110,9 @@ def field_value(name):
     return "(a temporary folder)" if name in temporary else str(getattr(cfg, name))
 
 
-# the grounding study's variants (notebook 09)
-study_fields = {"condition", "prompt_source", "history_gate"}
+# every field but the grounding study's variants (marked so in the package: notebook 09)
 pd.DataFrame([{"field": f.name, "value": field_value(f.name), "meaning": f.metadata["help"]}
-              for f in dataclasses.fields(cfg) if f.name not in study_fields]).set_index("field")
+              for f in dataclasses.fields(cfg) if not f.metadata["study"]]).set_index("field")
 
 # %% [markdown]
 # Four departures from the paper are worth knowing before we train (the module docstring of

@@ -1448,8 +1448,13 @@ gate_runs = {
     "3d-lite, 600 steps": load_result(
         "grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2_historygate.json"),
     "tv-lite, 300 steps": load_result("grounding_study_tiny_tv-lite_lrvariant_top2_historygate.json")}
-gate_gaps = {name: {lb: e["test"]["gap_vs_twin"] for lb, e in r["variants"].items()
-                    if lb != study.TWIN} for name, r in gate_runs.items()}
+def gaps_over_twin(result):
+    """Variant -> its test gap over the twin, as the results file holds it."""
+    return {lb: e["test"]["gap_vs_twin"] for lb, e in result["variants"].items()
+            if lb != study.TWIN}
+
+
+gate_gaps = {name: gaps_over_twin(r) for name, r in gate_runs.items()}
 print(gate_runs["3d-lite, 600 steps"]["meta"]["command"])
 pd.DataFrame({name: {**{f"lr, {lb}": f"{e['lr']:g}" for lb, e in r["variants"].items()},
                      **{f"{lb} - twin": stats.bracket(g) for lb, g in gate_gaps[name].items()}}
@@ -1472,10 +1477,14 @@ pd.DataFrame({name: {**{f"lr, {lb}": f"{e['lr']:g}" for lb, e in r["variants"].i
 
 # %%
 v3_gate = gate_runs["3d-lite, 600 steps"]["variants"]
-v3_own = load_result(study.results_name(steps=600, shape=S62, grad_clip=0.01,
-                                        per_variant_lr=True, confirm=2))["variants"]
-v3_every = load_result(
-    "grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2_everystage.json")["variants"]
+# every variant at its own rate, chosen on val: its one-seed sweep, then its two best rates
+# compared on val over the three seeds (run_grounding_study.py --per-variant-lr --confirm 2)
+own = {name: load_result(study.results_name(benchmark=name, steps=600, shape=S62,
+                                            grad_clip=0.01, per_variant_lr=True, confirm=2))
+       for name in ("3d-lite", "4d-lite")}
+v3_own = own["3d-lite"]["variants"]
+every = load_result("grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2_everystage.json")
+v3_every = every["variants"]
 assert (v3_gate[study.TWIN]["test"]["per_seed_scene"] == v3_own[study.TWIN]["test"]["per_seed_scene"]
         == v3_every[study.TWIN]["test"]["per_seed_scene"])  # one twin: the pairs hold across files
 fed_back = {"masks (last two stages)": v3_own["RONIN-lite (masks)"],
@@ -1607,17 +1616,7 @@ assert -1.0 < film4["mean"] < -0.5 and film4["high"] < 0  # "about three quarter
 assert 0.25 < oracle4["mean"] < 0.55 and oracle4["low"] > 0  # "about 0.4 dB"
 assert task4_600.loc["noise", "RONIN-lite (FiLM)"] < task4_600.loc["noise", study.TWIN] - 2
 assert film4_8["low"] > 0 and film4_8["mean"] < 0.25 and film4_8["comparisons"] == 1
-# every variant at its own rate, chosen on val: its one-seed sweep, then its two best rates
-# compared on val over the three seeds (run_grounding_study.py --per-variant-lr --confirm 2)
-own = {name: load_result(study.results_name(benchmark=name, steps=600, shape=S62,
-                                            grad_clip=0.01, per_variant_lr=True, confirm=2))
-       for name in ("3d-lite", "4d-lite")}
-def gaps_over_twin(result):
-    """Variant -> its test gap over the twin, as the results file holds it."""
-    return {lb: e["test"]["gap_vs_twin"] for lb, e in result["variants"].items()
-            if lb != study.TWIN}
-
-
+# every variant at its own rate, chosen on val (`own`, read in the history-router section)
 own_gaps = {name: gaps_over_twin(r) for name, r in own.items()}
 for name, gaps in own_gaps.items():
     rows_map += [(f"{name}, 600 steps, each at its own rate", lb, g) for lb, g in gaps.items()]
@@ -1648,7 +1647,7 @@ assert own_f["low"] > 0 and gap3_8["RONIN-lite (FiLM)"]["low"] > 0
 own4_film = own_gaps["4d-lite"]["RONIN-lite (FiLM)"]
 assert 0.1 < own4_film["mean"] < 0.2 and own4_film["low"] < 0.01  # "reaches 0"
 # added later (post hoc): the paper's masks at FiLM's places, the latent and every stage
-every = load_result("grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2_everystage.json")
+# (`every`, read in the history-router section)
 gap_every = gaps_over_twin(every)
 rows_map += [("3d-lite, 600 steps, own rates, added later", lb, g) for lb, g in gap_every.items()]
 print("masks on every stage (added later):", "; ".join(

@@ -134,8 +134,10 @@ NOT_IDENTITY = ("run_dir", "grounding_root", "device", "num_workers", "log_every
                 "val_every", "val_clips")
 
 
-def _opt(help_text: str) -> dict:
-    return {"metadata": {"help": help_text}}
+def _opt(help_text: str, study: bool = False) -> dict:
+    """A field's help text; ``study``: a switch of the grounding study's variants (departures
+    from the paper, :mod:`ronin_lite.study`), which notebook 08's table of fields leaves out."""
+    return {"metadata": {"help": help_text, "study": study}}
 
 
 @dataclass(frozen=True)
@@ -182,14 +184,16 @@ class TrainConfig:
     condition: str = field(default="mask", **_opt("how the prompt enters: mask (RONIN's soft "
                                                   "masks, 2 sigmoid, identity at init) | "
                                                   "sigmoid (the paper's plain sigmoid) | film "
-                                                  "(scale and shift; a course variant)"))
+                                                  "(scale and shift; a course variant)",
+                                                  study=True))
     history_gate: bool = field(default=False, **_opt(
         "the prompt also gates how much the decoder's history routers read the cached frames "
-        "(a course variant; with --inject none, the prompt's only way into the restoration)"))
+        "(a course variant; with --inject none, the prompt's only way into the restoration)",
+        study=True))
     prompt_source: str = field(default="generated", **_opt(
         "generated (RONIN: the network predicts its prompt) | describer (non-blind: the prompt "
         "IS the embedding of the describer's description, in training and at test; with "
-        "--describer oracle, the upper bound of the grounding study)"))
+        "--describer oracle, the upper bound of the grounding study)", study=True))
     cross_attention: bool = field(default=True, **_opt("encoder-1 -> latent cross-attention"))
     prompt: bool = field(default=True, **_opt("the prompt path (--no-prompt: the twin without)"))
     seed: int | None = field(default=None, **_opt("initialisation and augmentation seed"))

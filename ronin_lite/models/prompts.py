@@ -84,6 +84,13 @@ INJECT_STAGES: dict[str, tuple[str, ...]] = {
 CONDITIONS = ("mask", "sigmoid", "film")
 
 
+def _check_prompt(prompt: object, prompt_dim: int) -> None:
+    """What the injections and the history gate take: a ``(B, prompt_dim)`` tensor."""
+    if not isinstance(prompt, Tensor) or prompt.ndim != 2 or prompt.shape[1] != prompt_dim:
+        got = tuple(prompt.shape) if isinstance(prompt, Tensor) else type(prompt).__name__
+        raise ValueError(f"prompt must be shaped (B, {prompt_dim}), got {got}")
+
+
 def _check_map(x: object, channels: int, what: str) -> Tensor:
     if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != channels:
         got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
@@ -179,9 +186,7 @@ class SoftMaskInjection(nn.Module):
     width = 1
 
     def _check(self, prompt: object) -> None:
-        if not isinstance(prompt, Tensor) or prompt.ndim != 2 or prompt.shape[1] != self.prompt_dim:
-            got = tuple(prompt.shape) if isinstance(prompt, Tensor) else type(prompt).__name__
-            raise ValueError(f"prompt must be shaped (B, {self.prompt_dim}), got {got}")
+        _check_prompt(prompt, self.prompt_dim)
 
     def forward(self, prompt: Tensor) -> dict[str, Tensor]:
         self._check(prompt)
@@ -260,8 +265,6 @@ class HistoryGate(nn.Module):
             nn.init.zeros_(linear.bias)
 
     def forward(self, prompt: Tensor) -> dict[str, Tensor]:
-        if not isinstance(prompt, Tensor) or prompt.ndim != 2 or prompt.shape[1] != self.prompt_dim:
-            got = tuple(prompt.shape) if isinstance(prompt, Tensor) else type(prompt).__name__
-            raise ValueError(f"prompt must be shaped (B, {self.prompt_dim}), got {got}")
+        _check_prompt(prompt, self.prompt_dim)
         # (B, prompt_dim) -> (B, C_b) for every decoder history block
         return {key: self.linears[key.replace(".", "_")](prompt) for key in self.blocks}
