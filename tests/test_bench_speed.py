@@ -110,3 +110,25 @@ def test_bench_train_times_a_reference_before_and_after_and_reports_the_ratio(tm
     assert result["ratio"] == pytest.approx(result["wall_s"] / (sum(ref["wall_s"]) / 2), abs=2e-3)
     with pytest.raises(SystemExit):
         bench.main(["--steps", "1", "--vs", "batch"])
+
+
+def test_bench_pair_times_two_versions_in_one_process(tmp_path, capsys):
+    """Compared with itself (the base is this checkout), the paired benchmark restores the same
+    frames to the same bits with both copies, and reports both times and their ratio."""
+    from pathlib import Path
+
+    bench = load_script("bench_pair")
+    root = Path(bench.__file__).resolve().parents[1]
+    out = tmp_path / "pair.json"
+    assert bench.main(["--base", str(root), "--profile", "tiny", "--size", "32", "--frames", "5",
+                       "--threads", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["max_abs_output_diff"] == 0.0
+    assert result["timed_frames"] == 5 - 3  # the first tau = 3 frames warm the history
+    assert result["base_seconds_per_frame"] > 0 and result["this_seconds_per_frame"] > 0
+    low, high = result["paired_ratio_range"]
+    assert low <= result["paired_ratio_median"] <= high
+    assert result["gmacs_per_frame"] > 0 and result["ceiling_gmac_per_s"] > 0
+    assert "paired ratio" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no ronin_lite package"):
+        bench.main(["--base", str(tmp_path), "--profile", "tiny", "--size", "32"])
