@@ -14,7 +14,8 @@ each median also reads as a ratio to the ceiling), and the largest difference be
 versions' outputs: a change for speed must not change the restoration.
 
     git worktree add /tmp/before HEAD~1
-    python data_scripts/bench_pair.py --base /tmp/before --profile small --size 256 --frames 24
+    python data_scripts/bench_pair.py --base /tmp/before --profile small --size 256 --frames 40 \
+        --repeats 5
 
 The copy is made by renaming the package in the base's sources (every ``ronin_lite`` becomes
 the private name), so both versions' modules live side by side in one interpreter; data,
@@ -120,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--frames", type=int, default=24, help="streamed frames (the first tau warm "
                    "the history and are not timed)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="stream the frames this many times (fresh networks each time) and also "
+                        "report the median and range of the runs' paired ratios")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--default-allocator", action="store_true",
                    help="leave glibc's malloc settings alone (see bench_roofline.py)")
@@ -129,19 +133,33 @@ def main(argv: list[str] | None = None) -> int:
 
     kept = False if args.default_allocator else keep_freed_memory()
     torch.set_num_threads(args.threads)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        result = paired(args.profile, args.size, args.frames, load_base(args.base, Path(tmp)))
-    print(f"{args.profile} at {args.size}px, {result['timed_frames']} timed frames: base "
-          f"{1e3 * result['base_seconds_per_frame']:.1f} ms/frame, this "
-          f"{1e3 * result['this_seconds_per_frame']:.1f}; paired ratio (base/this) median "
-          f"{result['paired_ratio_median']:.3f} (range {result['paired_ratio_range'][0]:.2f}-"
-          f"{result['paired_ratio_range'][1]:.2f}); x the ceiling {result['base_ratio_to_ceiling']:.2f}"
-          f" -> {result['this_ratio_to_ceiling']:.2f}; outputs differ by at most "
-          f"{result['max_abs_output_diff']:.1e}")
+        base_models = load_base(args.base, Path(tmp))
+        for _ in range(args.repeats):
+            result = paired(args.profile, args.size, args.frames, base_models)
+            runs.append(result)
+            print(f"{args.profile} at {args.size}px, {result['timed_frames']} timed frames: base "
+                  f"{1e3 * result['base_seconds_per_frame']:.1f} ms/frame, this "
+                  f"{1e3 * result['this_seconds_per_frame']:.1f}; paired ratio (base/this) "
+                  f"median {result['paired_ratio_median']:.3f} (range "
+                  f"{result['paired_ratio_range'][0]:.2f}-{result['paired_ratio_range'][1]:.2f});"
+                  f" x the ceiling {result['base_ratio_to_ceiling']:.2f} -> "
+                  f"{result['this_ratio_to_ceiling']:.2f}; outputs differ by at most "
+                  f"{result['max_abs_output_diff']:.1e}", flush=True)
+    medians = [r["paired_ratio_median"] for r in runs]
+    summary = {"runs": runs, "paired_ratio_median_of_runs": statistics.median(medians),
+               "paired_ratio_medians_range": [min(medians), max(medians)],
+               "max_abs_output_diff": max(r["max_abs_output_diff"] for r in runs)}
+    if args.repeats > 1:
+        print(f"over {args.repeats} runs: paired ratio median {summary['paired_ratio_median_of_runs']:.3f}"
+              f" (runs {min(medians):.3f}-{max(medians):.3f})")
     if args.out:
         from ronin_lite.io import write_json_atomic
 
-        write_json_atomic(args.out, {**result, "base": str(args.base),
+        write_json_atomic(args.out, {**summary, "base": str(args.base),
                                      "machine": {**machine(torch.device("cpu"), args.threads),
                                                  "freed_memory_kept": kept},
                                      "command": "python data_scripts/bench_pair.py "

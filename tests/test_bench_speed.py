@@ -121,8 +121,12 @@ def test_bench_pair_times_two_versions_in_one_process(tmp_path, capsys):
     root = Path(bench.__file__).resolve().parents[1]
     out = tmp_path / "pair.json"
     assert bench.main(["--base", str(root), "--profile", "tiny", "--size", "32", "--frames", "5",
-                       "--threads", "1", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
+                       "--threads", "1", "--repeats", "2", "--out", str(out)]) == 0
+    summary = json.loads(out.read_text())
+    assert summary["max_abs_output_diff"] == 0.0 and len(summary["runs"]) == 2
+    low, high = summary["paired_ratio_medians_range"]
+    assert low <= summary["paired_ratio_median_of_runs"] <= high
+    result = summary["runs"][0]
     assert result["max_abs_output_diff"] == 0.0
     assert result["timed_frames"] == 5 - 3  # the first tau = 3 frames warm the history
     assert result["base_seconds_per_frame"] > 0 and result["this_seconds_per_frame"] > 0

@@ -265,6 +265,42 @@ def test_state_alignment_undoes_a_shift_of_whole_patches():
     assert torch.allclose(aligned[..., 1:6, 1:7], tokens(content)[..., 1:6, 1:7], atol=1e-5)
 
 
+@pytest.mark.parametrize("grid", [(1, 2), (3, 4)])
+def test_state_alignment_equals_a_plain_loop_over_patches_and_neighbours(grid):
+    """Each patch's aligned state is the softmax-weighted sum of its ``k`` best neighbours on
+    the grid (cosine times temperature), computed here patch by patch. On a 1 x 2 grid fewer
+    than ``k`` neighbours exist: the kept off-grid ones weigh nothing. Inference (one gather
+    per state) and training (one gather over the states' concatenation) agree with the loop."""
+    torch.manual_seed(0)
+    hp, wp = grid
+    align = StateAlignment(8, 2, window=2, search_radius=1, topk=5)
+    with torch.no_grad():
+        align.temperature.copy_(torch.tensor([3.0, 0.5]))
+    query = F.normalize(torch.randn(1, 2, 16, hp, wp), dim=2)  # (B, h, D, Hp, Wp)
+    keys = F.normalize(torch.randn(1, 2, 2, 16, hp, wp), dim=3)  # n = 2 cached frames
+    states = [torch.randn(1, 2, 2, 16, hp, wp), torch.randn(1, 2, 2, 8, hp, wp)]
+    expected = [torch.zeros_like(s) for s in states]
+    for f in range(2):
+        for head in range(2):
+            for y in range(hp):
+                for x in range(wp):
+                    near = [(yy, xx) for yy in range(y - 1, y + 2) for xx in range(x - 1, x + 2)
+                            if 0 <= yy < hp and 0 <= xx < wp]
+                    score = torch.stack([query[0, head, :, y, x] @ keys[0, f, head, :, yy, xx]
+                                         for yy, xx in near]) * align.temperature[head]
+                    best, which = score.detach().topk(min(5, len(near)))
+                    for w, i in zip(best.softmax(0), which):
+                        yy, xx = near[i]
+                        for e, s in zip(expected, states):
+                            e[0, f, head, :, y, x] += w * s[0, f, head, :, yy, xx]
+    with torch.no_grad():
+        fast = align(query, keys, states)
+    trained = align(query, keys, [s.requires_grad_() for s in states])
+    for a, b, e in zip(fast, trained, expected):
+        torch.testing.assert_close(a, e.detach(), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(b.detach(), a, atol=0, rtol=0)
+
+
 def test_blocks_change_shapes_as_documented():
     x = torch.randn(2, 8, 12, 16)
     assert Downsample(8)(x).shape == (2, 16, 6, 8)

@@ -265,26 +265,38 @@ class StateAlignment(nn.Module):
         inside = _inside_frame(hp, wp, self.radius, query.device)  # (O, Hp, Wp)
         return scores.masked_fill(~inside, float("-inf"))
 
-    def _gather(self, states: Tensor, neighbour: Tensor, weights: Tensor) -> Tensor:
+    def _neighbour_index(self, neighbour: Tensor, hp: int, wp: int) -> Tensor:
+        """Flat index ``y' Wp + x'`` of each kept neighbour on the patch grid.
+
+        ``neighbour (B, n, h, k, Hp, Wp)``: offset index in ``[0, O)``. A neighbour off the grid
+        (only kept where fewer than ``k`` lie on it, with softmax weight exactly 0) is moved to
+        the nearest patch on the grid: it adds ``0 x`` a finite value, as the zero padding it
+        replaces did, so the grid needs no padded copy.
+        """
+        span = 2 * self.radius + 1
+        rows = torch.arange(hp, device=neighbour.device)[:, None]  # (Hp, 1)
+        cols = torch.arange(wp, device=neighbour.device)[None, :]  # (1, Wp)
+        y = (rows + neighbour // span - self.radius).clamp_(0, hp - 1)  # (B, n, h, k, Hp, Wp)
+        x = (cols + neighbour % span - self.radius).clamp_(0, wp - 1)
+        return y * wp + x
+
+    @staticmethod
+    def _gather(state: Tensor, index: Tensor, weights: Tensor) -> Tensor:
         """Weighted sum of the selected neighbours of each patch.
 
-        ``states (B, n, h, D, Hp, Wp)``; ``neighbour, weights (B, n, h, k, Hp, Wp)``: offset
-        index in ``[0, O)`` and softmax weight of the ``k`` kept neighbours. Returns
+        ``state (B, n, h, D, Hp, Wp)``; ``index, weights (B, n, h, k, Hp, Wp)``: the kept
+        neighbours' flat grid index (:meth:`_neighbour_index`) and softmax weight. Returns
         ``(B, n, h, D, Hp, Wp)``. One gather per kept neighbour, accumulated, so that no
         ``k``-times larger tensor is ever made.
         """
-        b, n, h, dim, hp, wp = states.shape
-        span, padded_w = 2 * self.radius + 1, wp + 2 * self.radius
-        padded = F.pad(states, (self.radius,) * 4).flatten(-2)  # (B, n, h, D, (Hp+2r)(Wp+2r))
-        # flat index in the padded grid of patch (y, x) moved by offset o = (dy, dx)
-        rows = torch.arange(hp, device=states.device)[:, None] * padded_w
-        base = rows + torch.arange(wp, device=states.device)[None, :]  # (Hp, Wp)
-        moved = base + (neighbour // span) * padded_w + neighbour % span  # (B, n, h, k, Hp, Wp)
-        aligned = torch.zeros_like(states)
-        for j in range(moved.shape[3]):
-            index = moved[:, :, :, j].flatten(-2).unsqueeze(3).expand(b, n, h, dim, -1)
-            picked = padded.gather(-1, index).view_as(states)  # (B, n, h, D, Hp, Wp)
-            aligned.addcmul_(picked, weights[:, :, :, j, None])
+        b, n, h, dim = state.shape[:4]
+        flat = state.flatten(-2)  # (B, n, h, D, Hp Wp)
+        aligned = None
+        for j in range(index.shape[3]):
+            where = index[:, :, :, j].flatten(-2).unsqueeze(3).expand(b, n, h, dim, -1)
+            picked = flat.gather(-1, where).view_as(state)  # (B, n, h, D, Hp, Wp)
+            weight = weights[:, :, :, j, None]  # (B, n, h, 1, Hp, Wp)
+            aligned = picked * weight if aligned is None else aligned.addcmul_(picked, weight)
         return aligned
 
     def forward(self, query: Tensor, past_keys: Tensor, states: list[Tensor]) -> list[Tensor]:
@@ -300,8 +312,13 @@ class StateAlignment(nn.Module):
         # top-k mask: softmax over the k best neighbours only
         best, neighbour = scores.topk(self.topk, dim=3)  # (B, n, h, k, Hp, Wp)
         weights = best.softmax(dim=3)
-        # warp every state with the same weights, in one gather along a concatenated D
-        aligned = self._gather(torch.cat(states, dim=3), neighbour, weights)
+        # warp every state with the same weights and neighbours
+        index = self._neighbour_index(neighbour, *query.shape[-2:])
+        if not torch.is_grad_enabled():  # inference: each state on its own, no concatenated copy
+            return [self._gather(state, index, weights) for state in states]
+        # training: one gather along a concatenated D, so that the weights' gradient is one sum
+        # over all of D (two partial sums would round differently: runs reproduce bit for bit)
+        aligned = self._gather(torch.cat(states, dim=3), index, weights)
         return list(aligned.split([s.shape[3] for s in states], dim=3))
 
 
