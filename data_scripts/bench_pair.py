@@ -56,6 +56,17 @@ def load_base(checkout: Path, into: Path):
     return importlib.import_module(f"{name}.models")
 
 
+def checkout_commit(checkout: Path) -> str | None:
+    """The short commit id the checkout holds (None outside git): what the base was."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def macs(model, frames: torch.Tensor) -> int:
     """MACs of the last of ``frames``, the history warm (counted as ``bench_roofline.py``
     counts: ``torch.utils.flop_counter``, convolutions and matrix products)."""
@@ -159,12 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from ronin_lite.io import write_json_atomic
 
-        write_json_atomic(args.out, {**summary, "base": str(args.base),
+        commit = checkout_commit(args.base)
+        words = argv if argv is not None else sys.argv[1:]
+        if args.base.is_absolute():  # results/ holds no machine's paths: name the commit instead
+            words = [f"<checkout of {commit}>" if w == str(args.base) else w for w in words]
+        write_json_atomic(args.out, {**summary, "base": {"commit": commit},
                                      "machine": {**machine(torch.device("cpu"), args.threads),
                                                  "freed_memory_kept": kept},
                                      "command": "python data_scripts/bench_pair.py "
-                                                + " ".join(argv if argv is not None
-                                                           else sys.argv[1:])})
+                                                + " ".join(words)})
     return 0
 
 

@@ -124,6 +124,7 @@ def test_bench_pair_times_two_versions_in_one_process(tmp_path, capsys):
                        "--threads", "1", "--repeats", "2", "--out", str(out)]) == 0
     summary = json.loads(out.read_text())
     assert summary["max_abs_output_diff"] == 0.0 and len(summary["runs"]) == 2
+    assert str(root) not in summary["command"] and "commit" in summary["base"]  # no local paths
     low, high = summary["paired_ratio_medians_range"]
     assert low <= summary["paired_ratio_median_of_runs"] <= high
     result = summary["runs"][0]
