@@ -37,7 +37,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "data_scripts"))
-from bench_roofline import machine, reference_conv  # noqa: E402
+from bench_roofline import machine, reference_conv, stream_macs  # noqa: E402
 
 
 def load_base(checkout: Path, into: Path):
@@ -65,21 +65,6 @@ def checkout_commit(checkout: Path) -> str | None:
                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
-
-
-def macs(model, frames: torch.Tensor) -> int:
-    """MACs of the last of ``frames``, the history warm (counted as ``bench_roofline.py``
-    counts: ``torch.utils.flop_counter``, convolutions and matrix products)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.inference_mode():
-        state = None
-        for frame in frames[:-1]:
-            state = model(frame, state).state
-        counter = FlopCounterMode(display=False)
-        with counter:
-            model(frames[-1], state)
-    return counter.get_total_flops() // 2
 
 
 def paired(profile: str, size: int, frames: int, base_models, seed: int = 0) -> dict:
@@ -114,7 +99,7 @@ def paired(profile: str, size: int, frames: int, base_models, seed: int = 0) -> 
     base_s, this_s = (statistics.median(times[k][warm]) for k in ("base", "this"))
     ratios = [b / t for b, t in zip(times["base"][warm], times["this"][warm])]
     ceiling = max(r["gmac_per_s"] for r in references)
-    gmacs = macs(new, clip[:tau + 1]) / 1e9
+    gmacs = stream_macs(new, clip[:tau + 1]) / 1e9
     return {"profile": profile, "size": size, "frames": frames, "timed_frames": len(ratios),
             "base_seconds_per_frame": base_s, "this_seconds_per_frame": this_s,
             "speedup_of_medians": base_s / this_s, "paired_ratio_median": statistics.median(ratios),

@@ -106,6 +106,19 @@ def compile_blocks(model: RoninLite, freeze: bool) -> int:
     return count
 
 
+def stream_macs(model: RoninLite, frames: torch.Tensor) -> int:
+    """MACs of the last of ``frames`` (each ``(1, 3, H, W)``), the ones before it warming the
+    history: convolutions and matrix products, counted by ``torch.utils.flop_counter``."""
+    with torch.inference_mode():
+        state = None
+        for frame in frames[:-1]:
+            state = model(frame, state).state
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model(frames[-1], state)
+    return counter.get_total_flops() // 2
+
+
 def inference(profile: str, size: int, frames: int, device: torch.device,
               compile_mode: str = "none") -> dict:
     """MACs per frame and the achieved rate of a warm stream at ``size`` x ``size``."""
@@ -114,14 +127,11 @@ def inference(profile: str, size: int, frames: int, device: torch.device,
     tau = model.backbone.config.tau
     clip = torch.rand(tau + frames, 1, 3, size, size, generator=gen).to(device)
     compiled = 0
+    macs = stream_macs(model, clip[:tau + 1])  # counted on the eager network
     with torch.inference_mode():
         state = None
         for frame in clip[:tau]:  # warm the history: the steady state of a stream
             state = model(frame, state).state
-        counter = FlopCounterMode(display=False)  # counted on the eager network
-        with counter:
-            model(clip[tau], state)
-        macs = counter.get_total_flops() // 2
         if compile_mode != "none":
             compiled = compile_blocks(model, freeze=compile_mode == "blocks-frozen")
             for frame in clip[:tau]:  # compiles (once per block) before the timing

@@ -1195,8 +1195,7 @@ task12.loc["degraded input"] = pd.Series(v12[study.TWIN]["test"]["input_psnr_by_
 print("1200 steps, per task (dB):")
 print(task12.round(2).to_string())
 over12 = task12.loc["RONIN-lite (FiLM)"] - task12.loc[study.TWIN]
-seed_mean12 = {label: {s: np.mean(list(t.values()))
-                       for s, t in v12[label]["test"]["per_seed_scene"].items()}
+seed_mean12 = {label: study.seed_means(v12[label]["test"])
                for label in ("RONIN-lite (FiLM)", "oracle prompt, FiLM", study.TWIN)}
 per_seed_gap12 = {label: {s: round(seed_mean12[label][s] - seed_mean12[study.TWIN][s], 2)
                           for s in map(str, seeds12)}
@@ -1571,12 +1570,10 @@ over_loss12 = {lb: stats.paired_interval(v12m[lb]["test"]["per_seed_scene"],
 print(f"gaps over the twin joint over {gap12m[MASKS]['comparisons']} comparisons; designs minus "
       f"the prompt loss alone joint over {len(designs12)}; {gap12m[MASKS]['n_scenes']} scenes x "
       f"{gap12m[MASKS]['n_seeds']} seeds")
-seed_means = {lb: {s: np.mean(list(t.values())) for s, t in e["test"]["per_seed_scene"].items()}
-              for lb, e in v12m.items()}
-first_means = {lb: {s: np.mean(list(t.values())) for s, t in v12[lb]["test"]["per_seed_scene"].items()}
+# each trained network's test PSNR (mean over scenes), the re-run against the first file
+rerun_shift = {lb: max(abs(study.seed_means(v12m[lb]["test"])[s]
+                           - study.seed_means(v12[lb]["test"])[s]) for s in map(str, seeds12))
                for lb in (study.TWIN, LOSS_ONLY, FILM)}
-rerun_shift = {lb: max(abs(seed_means[lb][s] - first_means[lb][s]) for s in map(str, seeds12))
-               for lb in first_means}
 print("re-run vs first file, largest seed-mean difference (dB):",
       {lb: round(float(d), 2) for lb, d in rerun_shift.items()})
 film_vs_masks12 = stats.paired_interval(v12m[FILM]["test"]["per_seed_scene"],

@@ -227,6 +227,13 @@ def per_scene(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
     return {s: float(np.mean(v)) for s, v in out.items()}
 
 
+def seed_means(split_entry: Mapping) -> dict[str, float]:
+    """Seed -> a variant's PSNR averaged over the scenes of one split (a results file's
+    ``variants[label][split]``): one number per trained network."""
+    return {seed: float(np.mean(list(scenes.values())))
+            for seed, scenes in split_entry["per_seed_scene"].items()}
+
+
 def gain_over_input(split_entry: Mapping) -> dict:
     """Restored minus degraded PSNR of a variant on one split (a results file's
     ``variants[label][split]``), per seed and scene, with its interval over both

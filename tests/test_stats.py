@@ -375,3 +375,10 @@ def test_a_network_whose_output_is_not_finite_is_reported_as_diverged_not_scored
             p.fill_(float("nan"))
     with pytest.raises(study.NonFiniteOutput, match="not finite"):
         study.score(model, clips)
+
+
+def test_seed_means_average_each_seeds_scenes():
+    from ronin_lite import study
+
+    entry = {"per_seed_scene": {"0": {"a": 27.0, "b": 29.0}, "1": {"a": 26.0, "b": 27.0}}}
+    assert study.seed_means(entry) == {"0": 28.0, "1": 26.5}
