@@ -11,6 +11,8 @@ degradation type (networks with a prompt). ::
     python data_scripts/results_tables.py --steps 1200 --groups twin
     python data_scripts/results_tables.py --study --protocol  # the evaluation protocol's tables
     python data_scripts/results_tables.py --study --benchmark 4d-lite  # the study on 4d-lite
+    python data_scripts/results_tables.py --study --lr-table --file \\
+        grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2.json  # + each variant's rates
 """
 
 from __future__ import annotations
@@ -81,6 +83,34 @@ def study_table(gs: dict) -> str:
     lines.append(f"| degraded input | {inp:.2f} | | | " + " | ".join(
         f"{twin['input_psnr_by_task'][k]:.2f}" for k, _ in TASKS) + " |"
         + pooled(twin["input_psnr_by_task"]))
+    return "\n".join(lines)
+
+
+def lr_table(gs: dict) -> str:
+    """The learning rates of a study where each variant trained at its own rate chosen on val
+    (``run_grounding_study.py --per-variant-lr``): per variant, the val PSNR of its sweep (the
+    sweep seed) at every rate it tried and, where its best rates were trained on every seed
+    (``--confirm``), their mean over the seeds after a slash; the rate it trained at in bold."""
+    swept = {label: e for label, e in gs["variants"].items() if "lr_sweep" in e}
+    if not swept:
+        raise SystemExit("--lr-table: this results file has no per-variant learning-rate sweep "
+                         "(made by run_grounding_study.py report --per-variant-lr)")
+    rates = sorted({float(r) for e in swept.values() for r in e["lr_sweep"]})
+    seeds = len(gs["meta"]["seeds"])
+    lines = [f"| val PSNR (dB): sweep seed / mean over {seeds} seeds | "
+             + " | ".join(f"lr {r:g}" for r in rates) + " |",
+             "|---|" + "---:|" * len(rates)]
+    for label, e in swept.items():
+        cells = []
+        for r in rates:
+            s = e["lr_sweep"].get(f"{r:g}")
+            cell = "" if s is None else "diverged" if s["val_psnr"] is None else \
+                f"{s['val_psnr']:.2f}"
+            confirmed = e.get("lr_confirm", {}).get(f"{r:g}")
+            if confirmed is not None:
+                cell += " / " + (confirmed if isinstance(confirmed, str) else f"{confirmed:.2f}")
+            cells.append(f"**{cell}**" if r == e["lr"] else cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -184,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="with --study: the study trained with this gradient clipping")
     p.add_argument("--file", default=None,
                    help="--study: this results file of results/ instead of the study's own name")
+    p.add_argument("--lr-table", action="store_true",
+                   help="with --study: also the val learning-rate table of a study where each "
+                        "variant trained at its own rate (--per-variant-lr)")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     p.add_argument("--real-footage", action="store_true",
                    help="the real-footage check's table (data_scripts/real_footage_check.py)")
@@ -198,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             gs = load_result(args.file or results_name(args.profile, args.benchmark, args.steps,
                                                        args.shape, args.grad_clip))
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
+            if args.lr_table:
+                print(f"\n{lr_table(gs)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")
             print(f"\n`{pr['command']}`\n\n{protocol_table(pr)}")
