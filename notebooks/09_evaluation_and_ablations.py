@@ -1653,6 +1653,134 @@ fig.tight_layout()
 # above). Three val scenes are few; the test split's 7 scenes carry the comparisons.
 
 # %% [markdown]
+# ### The profile's recipe at 1,200 steps, every variant at its own rate (added later)
+#
+# Both 1,200-step files above trained every variant at 4e-3, with 4 clips x 3 frames and no
+# gradient clipping: the 300-step choice, handed to a run four times longer and to every
+# variant. A reviewer asks two things of them. Does the gain survive the `tiny` profile's own
+# recipe (6 clips x 2 frames, the gradient norm clipped at 0.01, which restores far more at
+# 300 steps)? And does it survive when **the twin gets the same tuning care** as RONIN-lite,
+# each network at the learning rate val chooses for it? The rule, set after every table above
+# was seen (post hoc) and fixed before its runs: the twin, RONIN-lite (masks) and RONIN-lite
+# (FiLM) each sweep 2e-3, 4e-3 and 8e-3 on val (seed 0), the grid extended by one step where the
+# best rate sits at its edge; each one's two best rates are trained on seeds 1 and 2 as well and
+# the better on val over the three seeds is its rate; test is scored once, at that rate. The
+# prompt-loss control was not run under this rule.
+
+# %%
+own12 = load_result(study.results_name(steps=1200, shape=S62, grad_clip=0.01,
+                                       per_variant_lr=True, confirm=2))
+print(own12["meta"]["command"])
+vo12 = own12["variants"]
+labels_o12 = (study.TWIN, MASKS, FILM)
+assert set(vo12) == set(labels_o12)
+
+
+def _val(x):
+    """A confirmation entry: its mean val PSNR, or NaN where a seed diverged."""
+    return np.nan if x == "diverged" else float(x)
+
+
+sweep_o12 = pd.DataFrame({lb: {float(lr): s["val_psnr"] for lr, s in vo12[lb]["lr_sweep"].items()}
+                          for lb in labels_o12}).sort_index()
+confirm_o12 = pd.DataFrame({lb: {float(lr): _val(x) for lr, x in vo12[lb]["lr_confirm"].items()}
+                            for lb in labels_o12}).sort_index()
+print("val PSNR (dB, 3 val scenes) by learning rate, seed 0 (the sweep):")
+print(sweep_o12.round(2).to_string(na_rep="-"))
+print("the two best rates of each sweep over seeds 0, 1, 2 (the confirmation):")
+print(confirm_o12.round(2).to_string(na_rep="-"))
+gap_o12 = gaps_over_twin(own12)
+seeds_o12 = {lb: study.seed_means(vo12[lb]["test"]) for lb in labels_o12}
+over_input_o12 = {lb: study.gain_over_input(vo12[lb]["test"]) for lb in labels_o12}
+task_o12 = pd.DataFrame({lb: pd.DataFrame(vo12[lb]["test"]["per_seed_task"]).mean(axis=1)
+                         for lb in labels_o12}).T
+pd.DataFrame({lb: {"lr (chosen on val)": f"{vo12[lb]['lr']:g}",
+                   "test PSNR": f"{vo12[lb]['test']['psnr']['mean']:.2f}",
+                   "over input [95 %]": stats.bracket(over_input_o12[lb]),
+                   "vs twin [joint 95 %]": stats.bracket(gap_o12[lb]) if lb in gap_o12
+                   else "reference",
+                   "same design, 4e-3 and 4 x 3 (above)": stats.bracket(gap12m[lb])
+                   if lb in gap12m else "reference",
+                   "blur": f"{task_o12.loc[lb, 'blur']:.2f}",
+                   "seed by seed": ", ".join(f"{v:.2f}" for v in seeds_o12[lb].values())}
+              for lb in labels_o12}).T
+
+# %%
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.0), gridspec_kw={"width_ratios": [1.1, 1]})
+colours = {study.TWIN: "tab:grey", MASKS: "tab:green", FILM: "tab:blue"}
+for lb in labels_o12:
+    s = sweep_o12[lb].dropna()
+    ax0.plot(s.index, s.values, "o-", color=colours[lb], label=f"{lb}, seed 0")
+    c = confirm_o12[lb].dropna()
+    ax0.plot(c.index, c.values, "s", mfc="none", ms=9, color=colours[lb])
+    ax0.plot(vo12[lb]["lr"], confirm_o12.loc[vo12[lb]["lr"], lb], "*", ms=14, color=colours[lb])
+ax0.set_xscale("log", base=2)
+rates_o12 = list(sweep_o12.index)
+ax0.set_xticks(rates_o12, [f"{r:g}" for r in rates_o12])
+ax0.minorticks_off()
+ax0.set(xlabel="learning rate", ylabel="val PSNR (dB)",
+        title="val: dots the sweep (seed 0), squares the\nmean over seeds 0-2, stars the choice")
+ax0.legend(fontsize=7)
+for i, lb in enumerate((MASKS, FILM)):
+    for name, g, dy, colour in (("4e-3 for all, 4 x 3, no clipping", gap12m[lb], -0.12, "tab:grey"),
+                                ("profile recipe, own rates", gap_o12[lb], 0.12, colours[lb])):
+        ax1.errorbar(g["mean"], i + dy, xerr=[[g["mean"] - g["low"]], [g["high"] - g["mean"]]],
+                     fmt="o", capsize=3, color=colour, label=name if lb == FILM else None)
+ax1.axvline(0, color="k", lw=0.8)
+ax1.axvline(0.3, color="grey", ls=":", lw=0.8)
+ax1.set_yticks([0, 1], ["RONIN-lite (masks)", "RONIN-lite (FiLM)"], fontsize=8)
+ax1.set_ylim(1.4, -0.9)  # inverted, with room above for the legend
+ax1.legend(fontsize=7, loc="upper right")
+ax1.set(xlabel="test PSNR over the twin (dB, joint 95 %, 7 scenes x 3 seeds)",
+        title="1,200 steps: two recipes")
+fig.tight_layout()
+
+# %%
+# the sentences below, checked
+assert (vo12[study.TWIN]["lr"], vo12[MASKS]["lr"], vo12[FILM]["lr"]) == (4e-3, 8e-3, 8e-3)
+assert sweep_o12[FILM].idxmax() == 4e-3  # "the seed-0 sweep preferred 4e-3 ..."
+assert confirm_o12[FILM].idxmax() == 8e-3  # "... the three seeds 8e-3"
+assert sweep_o12[MASKS].dropna().index.max() == 1.6e-2  # masks' grid extended past its best
+assert sweep_o12[[study.TWIN, FILM]].dropna(how="all").index.max() == 8e-3
+recipe_gain = {lb: vo12[lb]["test"]["psnr"]["mean"] - v12m[lb]["test"]["psnr"]["mean"]
+               for lb in labels_o12}  # this recipe minus the 4e-3 rule, the same test clips
+print("test PSNR, this recipe minus the 4e-3 file above (dB):",
+      {lb: round(float(d), 2) for lb, d in recipe_gain.items()})
+assert 0.55 < recipe_gain[study.TWIN] < 0.8  # "the twin about 0.7 dB more"
+assert 0.5 < recipe_gain[MASKS] < recipe_gain[study.TWIN]  # "masks about 0.6"
+assert 0.2 < recipe_gain[FILM] < 0.4  # "FiLM about 0.3"
+go_m, go_f = gap_o12[MASKS], gap_o12[FILM]
+assert go_m["comparisons"] == 2 and (go_m["n_scenes"], go_m["n_seeds"]) == (7, 3)
+assert 0.45 < go_m["mean"] < 0.65 and go_m["low"] > 0.1  # masks: "about half a dB", above 0
+assert 0.4 < go_f["mean"] < 0.6 and go_f["low"] < 0 < go_f["high"]  # FiLM: reaches 0
+film_seed_gaps = [seeds_o12[FILM][s] - seeds_o12[study.TWIN][s] for s in seeds_o12[FILM]]
+assert min(film_seed_gaps) < 0.05 and max(film_seed_gaps) > 0.9  # "from 0 to 1 dB"
+assert go_f["mean"] < gap12m[FILM]["mean"] - 0.25  # FiLM's lead shrinks
+assert abs(go_m["mean"] - gap12m[MASKS]["mean"]) < 0.15  # the masks' hardly moves
+blur_o12 = task_o12["blur"] - task_o12.loc[study.TWIN, "blur"]
+assert blur_o12[MASKS] > 0.8 and blur_o12[FILM] > 0.8  # "still mostly on blur"
+assert all(vo12[lb]["val"]["gap_vs_twin"]["low"] > 0 for lb in (MASKS, FILM))  # val agrees
+classical_o12 = own12["classical"]["test_psnr"]["mean"]
+assert 0 < classical_o12 - vo12[MASKS]["test"]["psnr"]["mean"] < 0.3  # "within a quarter dB"
+
+# %% [markdown]
+# **Given the same tuning care, the twin gains most**: with the profile's recipe at its own
+# rate (4e-3) it scores about 0.7 dB more on test than under the 4e-3 rule with 4 x 3 clips;
+# RONIN-lite, at its own rates (8e-3 both), about 0.6 dB more with the paper's masks and 0.3
+# with FiLM. **The paper's masks keep their lead**: RONIN-lite
+# (masks) is about half a dB above its twin, an interval above 0 (jointly over the 2
+# comparisons, 7 scenes x 3 seeds), about what the masks gained under the 4e-3 rule. **FiLM's
+# lead shrinks and is no longer established**: about half a dB on average, but from about 0 on
+# one seed to about 1 dB on another, and its interval reaches 0. Both gains are still mostly on
+# blur, and on the 3 val scenes both intervals lie above 0. The rate itself was a close call
+# for FiLM: its seed-0 sweep preferred 4e-3, the three seeds 8e-3, as the rule says to trust.
+# Read with the file above: that RONIN-lite beats its twin at 1,200 steps survives a fair
+# recipe with the paper's design; FiLM's larger gain in the 4e-3 files owed part of itself to
+# a twin trained at a rate and shape that did not suit it. At this budget the best network,
+# RONIN-lite (masks), comes within a quarter of a dB of the classical methods chosen per task
+# on val (the row in the table printed by `results_tables.py`, README).
+
+# %% [markdown]
 # ### The regime map
 #
 # Every regime measured, side by side: what a true description is worth (orange) and what
@@ -1782,6 +1910,8 @@ for name, gaps in gate_gaps.items():
 rows_map += [(f"3d-lite, 1200 steps ({len(seeds12)} seed{'s' * (len(seeds12) > 1)})", label,
               gap12[label]) for label in labels12[1:]]
 rows_map += [("3d-lite, 1200 steps, run again, masks added", lb, g) for lb, g in gap12m.items()]
+rows_map += [("3d-lite, 1200 steps, profile recipe, own rates", lb, g)
+             for lb, g in gap_o12.items()]
 fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows_map) + 1.2))
 for i, (regime, label, g) in enumerate(rows_map):
     ax.errorbar(g["mean"], i, xerr=[[g["mean"] - g["low"]], [g["high"] - g["mean"]]], fmt="o",
@@ -1889,6 +2019,11 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
 #   paper's masks gain about 0.6 dB, an interval above +0.25 dB, and every design now ends above
 #   the prompt loss alone, by a quarter to a half of a dB (jointly, each interval reaches 0):
 #   at this budget feeding the prompt back starts to pay, where at 600 steps it did not.
+# - **The profile's recipe at 1,200 steps, every variant at its own rate** (added later, post
+#   hoc; the twin given the tuning RONIN-lite gets): the twin gains most from it, the paper's
+#   masks keep a gain of about half a dB, an interval above 0, and FiLM's gain, about as large on
+#   average, is no longer established (one seed near 0, its interval reaching 0). The finding
+#   that survives every recipe tried at 1,200 steps is the paper's design's.
 #
 # `data_scripts/run_grounding_study.py --benchmark --steps --profile` runs any of these
 # regimes (exercise 3 runs one).
@@ -2008,6 +2143,9 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # - The 1,200-step runs made again on another machine gave other numbers for the same recipe,
 #   seeds and data. How can that happen, and why does the course compare findings (a gap and
 #   its interval) across the two files rather than PSNRs run by run?
+# - The last 1,200-step study gave the twin its own learning rate and the profile's recipe,
+#   and FiLM's gain over it shrank from about 0.9 to about 0.5 dB. Why is that the fairer
+#   comparison, and which design's gain survived it?
 #
 # <details><summary>Answers</summary>
 #
@@ -2048,6 +2186,13 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   a dB. A run is one draw; what should repeat is the
 #   finding - FiLM's gap over the twin, about 0.8-0.9 dB on both machines, each interval far
 #   above 0 - not its digits. A claim is only as firm as it is across such draws.
+# - A gain over a baseline is only as large as the care the baseline got: a twin trained at a
+#   rate and batch shape chosen for another setting (the 300-step val choice, 4 x 3 clips)
+#   restores less than it can, and the gap measures the recipe as much as the prompt. With
+#   every network at its own rate chosen on val and the profile's recipe, the twin scored about
+#   0.7 dB more; RONIN-lite with the paper's masks kept about half a dB over it (an interval
+#   above 0), while FiLM's gain, about as large on average, rests on seeds from 0 to 1 dB and
+#   its interval reaches 0.
 #
 # </details>
 
