@@ -16,6 +16,7 @@ videos and seeds (``ronin_lite.stats``; the unit is the video, its clips average
 per-degradation means beside it::
 
     python data_scripts/real_footage_check.py                    # results/real_footage.json
+    python data_scripts/real_footage_check.py --add --pairs "<label>"  # a pair shipped later
     python data_scripts/results_tables.py --real-footage         # its table (in the README)
 
 Each network restores 720 frames (5 videos x 3 degradations x 2 implementations x 24 frames),
@@ -48,6 +49,10 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("tiny-3d-lite-film-1200-seed0", "tiny-3d-lite-film-1200-seed1"),
         ("tiny-3d-lite-twin-1200-seed0", "tiny-3d-lite-twin-1200-seed1")),
     "small, prompt masks (seed 0)": (("small-3d-lite",), ("small-3d-lite-noprompt",)),
+    # the pair chosen on val: the tiny profile's recipe, each network at its own rate (README)
+    "tiny, 1,200 steps, masks, own rates (seeds 0, 1)": (
+        ("tiny-3d-lite-masks-1200-seed0", "tiny-3d-lite-masks-1200-seed1"),
+        ("tiny-3d-lite-twin-1200-6x2-seed0", "tiny-3d-lite-twin-1200-6x2-seed1")),
 }
 #: the grounding-study issue's settings ([0, 1] units for the noise)
 NOISE_SIGMA, BLUR_SIGMA, JPEG_QUALITY = 25 / 255, 2.0, 20
@@ -220,17 +225,24 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=256, help="centre crop, px a side (default 256)")
     p.add_argument("--seed", type=int, default=0, help="the noise's seed")
     p.add_argument("--out", default="results/real_footage.json")
+    p.add_argument("--add", action="store_true",
+                   help="add the networks of --pairs to the rows of the existing --out file "
+                        "(its videos, frames, size, noise seed, degradations and operators; "
+                        "the degraded inputs are made again and must match its input PSNRs) "
+                        "instead of restoring every pair again")
     args = p.parse_args(argv)
     if args.frames < 1 or args.size < 32:
         p.error("need --frames >= 1 and --size >= 32")
+    command = "python data_scripts/real_footage_check.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv)
+    if args.add:
+        return _add(args, command.rstrip())
     try:
         results = run({k: PAIRS[k] for k in args.pairs}, args.videos, args.degradations,
                       args.operators, args.frames, args.size, args.seed)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    command = "python data_scripts/real_footage_check.py " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
     results["meta"] = {
         "command": command.rstrip(), "videos": args.videos, "frames": args.frames,
         "size": args.size, "noise_sigma": NOISE_SIGMA, "blur_sigma": BLUR_SIGMA,
@@ -239,6 +251,47 @@ def main(argv: list[str] | None = None) -> int:
         "interval": f"stats.paired_interval over videos x seeds, {stats.N_BOOT} resamples"}
     write_json_atomic(Path(args.out), results)
     print(f"wrote {args.out}\n\n`{command.rstrip()}`\n\n{table(results)}")
+    return 0
+
+
+def _add(args, command: str) -> int:
+    """``--add``: restore the existing file's clips with the networks of ``--pairs`` and write
+    the file again with every pair summarised over the merged rows."""
+    import json
+
+    out = Path(args.out)
+    if not out.exists():
+        print(f"error: --add needs an existing {out}: run without --add first", file=sys.stderr)
+        return 2
+    old = json.loads(out.read_text())
+    meta = old["meta"]
+    degradations = sorted({r["degradation"] for r in old["rows"]})
+    unknown = [k for k in old["pairs"] if k not in PAIRS]
+    if unknown:
+        print(f"error: {out} holds pairs this script no longer names: {unknown}",
+              file=sys.stderr)
+        return 2
+    try:
+        fresh = run({k: PAIRS[k] for k in args.pairs}, meta["videos"], degradations,
+                    meta["operators"], meta["frames"], meta["size"], meta["noise_seed"])
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = {(r["video"], r["degradation"], r["operators"]): r for r in old["rows"]}
+    for r in fresh["rows"]:
+        key = (r["video"], r["degradation"], r["operators"])
+        if key not in rows or abs(rows[key]["input_psnr"] - r["input_psnr"]) > 1e-6:
+            print(f"error: the degraded clip {key} is not the one {out} was made with (input "
+                  f"PSNR {r['input_psnr']:.6f}); run every pair again without --add",
+                  file=sys.stderr)
+            return 2
+        rows[key]["psnr"].update(r["psnr"])
+        rows[key]["seconds"].update(r["seconds"])
+    pairs = {k: PAIRS[k] for k in [*old["pairs"], *(k for k in args.pairs if k not in old["pairs"])]}
+    results = {"rows": list(rows.values()), "pairs": summarise(pairs, list(rows.values())),
+               "meta": {**meta, "added": [*meta.get("added", []), command]}}
+    write_json_atomic(out, results)
+    print(f"wrote {out}\n\n`{meta['command']}` then `{command}`\n\n{table(results)}")
     return 0
 
 

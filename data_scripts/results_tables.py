@@ -223,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.real_footage:
         rf = load_result("real_footage.json")
-        print(f"\n`{rf['meta']['command']}`\n\n{_real_footage_table(rf)}")
+        added = "".join(f" then `{c}`" for c in rf["meta"].get("added", []))  # pairs added later
+        print(f"\n`{rf['meta']['command']}`{added}\n\n{_real_footage_table(rf)}")
         if not (args.study or args.protocol):
             return 0
     if args.study or args.protocol:

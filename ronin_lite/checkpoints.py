@@ -69,6 +69,16 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
         "4ac48b145205bfeac7dc8e2bd2551d252c00d1b8f7c04021dddd1564af471f46",
     "tiny-3d-lite-twin-1200-seed1":
         "f7a5c22250a46abb670c79980efbd271b32fe9ede7fa4c9b736250adbce12eb7",
+    # the pair chosen on val (the tiny profile's recipe at 1,200 steps, each network at its own
+    # val-chosen rate; the paper's masks): RONIN-lite and its twin, two seeds each
+    "tiny-3d-lite-masks-1200-seed0":
+        "ac3076b14926faea820980318bb3aba65e7ec8646a55c8ea7ea472c2f068e920",
+    "tiny-3d-lite-masks-1200-seed1":
+        "31a7a6608f63908c3563034eb5f168b7f348ab4ac8455cdcdeddb6d19ba1cbcc",
+    "tiny-3d-lite-twin-1200-6x2-seed0":
+        "881d8a0c634e5c091eb50a220225d5ceeb75fdb2382e6b54e0c6d0719e973344",
+    "tiny-3d-lite-twin-1200-6x2-seed1":
+        "bc5dc220b79abecad9ce33c9c80654457c5e2e523101622e78db7b49e988089f",
     # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
     "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
     "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",

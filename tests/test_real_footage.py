@@ -64,3 +64,21 @@ def test_the_check_restores_with_each_model_and_pairs_them_by_seed(tmp_path, cap
     assert "'tiny, 1,200 steps, FiLM (seeds 0, 1)'" in results["meta"]["command"]
     assert "| tiny, 1,200 steps, FiLM (seeds 0, 1) |" in capsys.readouterr().out
     assert rf.main(["--videos", "nowhere", "--frames", "1", "--out", str(out)]) == 2
+
+
+def test_add_puts_a_later_pair_beside_the_first_without_restoring_it_again(tmp_path, capsys):
+    """--add restores only the new pair's networks on the file's own clips, and every pair's
+    summary is what one run over both pairs would have written."""
+    out, both = tmp_path / "rf.json", tmp_path / "both.json"
+    first, later = "tiny, 1,200 steps, FiLM (seeds 0, 1)", "tiny, 1,200 steps, masks, own rates (seeds 0, 1)"
+    small = ["--videos", "carphone", "--frames", "2", "--size", "48", "--degradations", "blur"]
+    assert rf.main(["--add", "--pairs", later, "--out", str(out)]) == 2  # no file yet
+    assert rf.main(["--pairs", first, *small, "--out", str(out)]) == 0
+    assert rf.main(["--add", "--pairs", later, "--out", str(out)]) == 0
+    assert rf.main(["--pairs", first, later, *small, "--out", str(both)]) == 0
+    added, together = json.loads(out.read_text()), json.loads(both.read_text())
+    assert list(added["pairs"]) == [first, later]
+    assert added["pairs"] == together["pairs"]
+    assert [r["psnr"] for r in added["rows"]] == [r["psnr"] for r in together["rows"]]
+    assert added["meta"]["added"][0].endswith(f"--add --pairs '{later}' --out {out}")
+    assert "| tiny, 1,200 steps, masks, own rates (seeds 0, 1) |" in capsys.readouterr().out

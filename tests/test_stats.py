@@ -239,20 +239,27 @@ def test_the_study_sweeps_the_rate_for_its_own_shape_and_clipping():
     assert "grad_clip=0.01" in cfg.run_dir and "batch=6_clip_len=2" in cfg.run_dir
 
 
-@pytest.mark.parametrize("name, variant", [
-    ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)"),
-    ("tiny-3d-lite-twin-1200-seed0", study.TWIN)])
-def test_the_shipped_1200_step_pair_reproduces_its_study_scores(name, variant):
+OWN_RATES_1200 = study.results_name(steps=1200, shape="6 clips x 2 frames", grad_clip=0.01,
+                                   per_variant_lr=True, confirm=2)
+
+
+@pytest.mark.parametrize("name, variant, results_file", [
+    ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)", None),
+    ("tiny-3d-lite-twin-1200-seed0", study.TWIN, None),
+    ("tiny-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", OWN_RATES_1200),
+    ("tiny-3d-lite-twin-1200-6x2-seed0", study.TWIN, OWN_RATES_1200)])
+def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant, results_file):
     """The shipped checkpoints are the study's runs: scoring one real-video test scene
     (`carphone`, 8 clips) gives the per-scene PSNR the results file holds for that seed."""
     from ronin_lite.checkpoints import load_pretrained
+    from ronin_lite.results import load_result
 
     model = load_pretrained(name).eval()
     assert model.config.condition == ("film" if "film" in name else "mask")
     clips = [c for c in study.eval_clips("test") if c.scene == "carphone"]
     assert len(clips) == study.PROTOCOL["clips_per_scene"]
     measured = study.per_scene(study.score(model, clips))["carphone"]
-    results = study.load_results(steps=1200)
+    results = load_result(results_file) if results_file else study.load_results(steps=1200)
     assert measured == pytest.approx(
         results["variants"][variant]["test"]["per_seed_scene"]["0"]["carphone"], abs=0.01)
 
