@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import shlex
 import sys
 import tempfile
@@ -233,66 +234,61 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.frames < 1 or args.size < 32:
         p.error("need --frames >= 1 and --size >= 32")
-    command = "python data_scripts/real_footage_check.py " + shlex.join(
-        sys.argv[1:] if argv is None else argv)
-    if args.add:
-        return _add(args, command.rstrip())
+    command = ("python data_scripts/real_footage_check.py " + shlex.join(
+        sys.argv[1:] if argv is None else argv)).rstrip()
+    out = Path(args.out)
+    old = None
+    if args.add:  # the existing file's clips: its settings, not the command line's
+        if not out.exists():
+            print(f"error: --add needs an existing {out}: run without --add first",
+                  file=sys.stderr)
+            return 2
+        old = json.loads(out.read_text())
+        m = old["meta"]
+        args.videos, args.operators, args.frames, args.size, args.seed = (
+            m["videos"], m["operators"], m["frames"], m["size"], m["noise_seed"])
+        args.degradations = sorted({r["degradation"] for r in old["rows"]})
     try:
         results = run({k: PAIRS[k] for k in args.pairs}, args.videos, args.degradations,
                       args.operators, args.frames, args.size, args.seed)
+        if old is not None:
+            results = _merged(old, results, args.pairs, command)
     except (ValueError, KeyError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results["meta"] = {
-        "command": command.rstrip(), "videos": args.videos, "frames": args.frames,
-        "size": args.size, "noise_sigma": NOISE_SIGMA, "blur_sigma": BLUR_SIGMA,
-        "jpeg_quality": JPEG_QUALITY, "noise_seed": args.seed, "operators": args.operators,
-        "metric": "PSNR, RGB, 8-bit frames, whole frame",
-        "interval": f"stats.paired_interval over videos x seeds, {stats.N_BOOT} resamples"}
-    write_json_atomic(Path(args.out), results)
-    print(f"wrote {args.out}\n\n`{command.rstrip()}`\n\n{table(results)}")
+    if old is None:
+        results["meta"] = {
+            "command": command, "videos": args.videos, "frames": args.frames,
+            "size": args.size, "noise_sigma": NOISE_SIGMA, "blur_sigma": BLUR_SIGMA,
+            "jpeg_quality": JPEG_QUALITY, "noise_seed": args.seed, "operators": args.operators,
+            "metric": "PSNR, RGB, 8-bit frames, whole frame",
+            "interval": f"stats.paired_interval over videos x seeds, {stats.N_BOOT} resamples"}
+    write_json_atomic(out, results)
+    commands = " then ".join(f"`{c}`" for c in [results["meta"]["command"],
+                                                *results["meta"].get("added", [])])
+    print(f"wrote {out}\n\n{commands}\n\n{table(results)}")
     return 0
 
 
-def _add(args, command: str) -> int:
-    """``--add``: restore the existing file's clips with the networks of ``--pairs`` and write
-    the file again with every pair summarised over the merged rows."""
-    import json
-
-    out = Path(args.out)
-    if not out.exists():
-        print(f"error: --add needs an existing {out}: run without --add first", file=sys.stderr)
-        return 2
-    old = json.loads(out.read_text())
-    meta = old["meta"]
-    degradations = sorted({r["degradation"] for r in old["rows"]})
+def _merged(old: dict, fresh: dict, added: list[str], command: str) -> dict:
+    """``--add``: the rows of ``old`` (a results file) with the networks ``fresh`` restored on
+    the same clips, every pair summarised again over the merged rows; a clip whose degraded
+    input is not the one ``old`` was made with is an error."""
     unknown = [k for k in old["pairs"] if k not in PAIRS]
     if unknown:
-        print(f"error: {out} holds pairs this script no longer names: {unknown}",
-              file=sys.stderr)
-        return 2
-    try:
-        fresh = run({k: PAIRS[k] for k in args.pairs}, meta["videos"], degradations,
-                    meta["operators"], meta["frames"], meta["size"], meta["noise_seed"])
-    except (ValueError, KeyError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise ValueError(f"the results file holds pairs this script no longer names: {unknown}")
     rows = {(r["video"], r["degradation"], r["operators"]): r for r in old["rows"]}
     for r in fresh["rows"]:
         key = (r["video"], r["degradation"], r["operators"])
         if key not in rows or abs(rows[key]["input_psnr"] - r["input_psnr"]) > 1e-6:
-            print(f"error: the degraded clip {key} is not the one {out} was made with (input "
-                  f"PSNR {r['input_psnr']:.6f}); run every pair again without --add",
-                  file=sys.stderr)
-            return 2
+            raise ValueError(f"the degraded clip {key} is not the one the results file was made "
+                             f"with (input PSNR {r['input_psnr']:.6f}); run every pair again "
+                             "without --add")
         rows[key]["psnr"].update(r["psnr"])
         rows[key]["seconds"].update(r["seconds"])
-    pairs = {k: PAIRS[k] for k in [*old["pairs"], *(k for k in args.pairs if k not in old["pairs"])]}
-    results = {"rows": list(rows.values()), "pairs": summarise(pairs, list(rows.values())),
-               "meta": {**meta, "added": [*meta.get("added", []), command]}}
-    write_json_atomic(out, results)
-    print(f"wrote {out}\n\n`{meta['command']}` then `{command}`\n\n{table(results)}")
-    return 0
+    pairs = {k: PAIRS[k] for k in dict.fromkeys([*old["pairs"], *added])}
+    return {"rows": list(rows.values()), "pairs": summarise(pairs, list(rows.values())),
+            "meta": {**old["meta"], "added": [*old["meta"].get("added", []), command]}}
 
 
 if __name__ == "__main__":

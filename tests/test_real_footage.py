@@ -82,3 +82,7 @@ def test_add_puts_a_later_pair_beside_the_first_without_restoring_it_again(tmp_p
     assert [r["psnr"] for r in added["rows"]] == [r["psnr"] for r in together["rows"]]
     assert added["meta"]["added"][0].endswith(f"--add --pairs '{later}' --out {out}")
     assert "| tiny, 1,200 steps, masks, own rates (seeds 0, 1) |" in capsys.readouterr().out
+    added["rows"][0]["input_psnr"] += 0.01  # a file made from other clips: refused, untouched
+    out.write_text(json.dumps(added))
+    assert rf.main(["--add", "--pairs", later, "--out", str(out)]) == 2
+    assert json.loads(out.read_text()) == added

@@ -244,8 +244,8 @@ OWN_RATES_1200 = study.results_name(steps=1200, shape="6 clips x 2 frames", grad
 
 
 @pytest.mark.parametrize("name, variant, results_file", [
-    ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)", None),
-    ("tiny-3d-lite-twin-1200-seed0", study.TWIN, None),
+    ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)", study.results_name(steps=1200)),
+    ("tiny-3d-lite-twin-1200-seed0", study.TWIN, study.results_name(steps=1200)),
     ("tiny-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", OWN_RATES_1200),
     ("tiny-3d-lite-twin-1200-6x2-seed0", study.TWIN, OWN_RATES_1200)])
 def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant, results_file):
@@ -259,7 +259,7 @@ def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant,
     clips = [c for c in study.eval_clips("test") if c.scene == "carphone"]
     assert len(clips) == study.PROTOCOL["clips_per_scene"]
     measured = study.per_scene(study.score(model, clips))["carphone"]
-    results = load_result(results_file) if results_file else study.load_results(steps=1200)
+    results = load_result(results_file)
     assert measured == pytest.approx(
         results["variants"][variant]["test"]["per_seed_scene"]["0"]["carphone"], abs=0.01)
 
