@@ -147,8 +147,9 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
                  "grounding_study_tiny_tv-lite_lrvariant_top2_historygate.json",
                  "grounding_study_tiny_1200steps_masks.json"):
         assert tables.main(["--study", "--file", name]) == 0
-    assert tables.main(["--study", "--lr-table", "--file",
-                        "grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2.json"]) == 0
+    for name in ("grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2.json",
+                 "grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2_promptloss.json"):
+        assert tables.main(["--study", "--lr-table", "--file", name]) == 0
     assert tables.main(["--real-footage"]) == 0
     out = capsys.readouterr().out
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
