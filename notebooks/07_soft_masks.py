@@ -443,7 +443,9 @@ if workdir:
 #   halving the masked features from the first step, a disturbance the backbone must first undo.
 # - That the decoder actually reads the prompt: giving it another degradation's description
 #   lowers PSNR, on the same network. A gain over the twin could come from anything else the two
-#   networks differ in (extra parameters, another training trajectory).
+#   networks differ in (extra parameters, another training trajectory, and above all the prompt
+#   loss, which trains the encoder's features even where the prompt is never used: notebook 09,
+#   section 9, finds that at `tiny` scale this loss alone gains as much as RONIN-lite does).
 # - The deepest stage works at the lowest resolution on abstract features; the last two work
 #   where the restored detail is formed, close to the output, so a per-channel gain there
 #   changes what the restoration does most directly. The paper's ablation (Table 5) found the
