@@ -79,6 +79,12 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
         "881d8a0c634e5c091eb50a220225d5ceeb75fdb2382e6b54e0c6d0719e973344",
     "tiny-3d-lite-twin-1200-6x2-seed1":
         "bc5dc220b79abecad9ce33c9c80654457c5e2e523101622e78db7b49e988089f",
+    # its control under the same rule: the prompt generator trained by the prompt loss, the
+    # prompt never injected (README, "The prompt loss alone under the same rule")
+    "tiny-3d-lite-promptloss-1200-seed0":
+        "9b6800aec62d265b657577a56935994fa91ddbf66b91778475b5ac3eabd5b28a",
+    "tiny-3d-lite-promptloss-1200-seed1":
+        "f2acc3922fba85aa12106209bd971bf6cfa723fc9cffd1dac572dca11265fe38",
     # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
     "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
     "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",

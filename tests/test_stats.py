@@ -247,7 +247,9 @@ OWN_RATES_1200 = study.results_name(steps=1200, shape="6 clips x 2 frames", grad
     ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)", study.results_name(steps=1200)),
     ("tiny-3d-lite-twin-1200-seed0", study.TWIN, study.results_name(steps=1200)),
     ("tiny-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", OWN_RATES_1200),
-    ("tiny-3d-lite-twin-1200-6x2-seed0", study.TWIN, OWN_RATES_1200)])
+    ("tiny-3d-lite-twin-1200-6x2-seed0", study.TWIN, OWN_RATES_1200),
+    ("tiny-3d-lite-promptloss-1200-seed0", "prompt loss only (not injected)",
+     OWN_RATES_1200.replace(".json", "_promptloss.json"))])
 def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant, results_file):
     """The shipped checkpoints are the study's runs: scoring one real-video test scene
     (`carphone`, 8 clips) gives the per-scene PSNR the results file holds for that seed."""
@@ -256,6 +258,8 @@ def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant,
 
     model = load_pretrained(name).eval()
     assert model.config.condition == ("film" if "film" in name else "mask")
+    # the control has a prompt path (trained by the prompt loss) that injects nothing
+    assert (model.config.prompt and model.config.inject == "none") == ("promptloss" in name)
     clips = [c for c in study.eval_clips("test") if c.scene == "carphone"]
     assert len(clips) == study.PROTOCOL["clips_per_scene"]
     measured = study.per_scene(study.score(model, clips))["carphone"]
