@@ -54,6 +54,10 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tiny, 1,200 steps, masks, own rates (seeds 0, 1)": (
         ("tiny-3d-lite-masks-1200-seed0", "tiny-3d-lite-masks-1200-seed1"),
         ("tiny-3d-lite-twin-1200-6x2-seed0", "tiny-3d-lite-twin-1200-6x2-seed1")),
+    # its control, against the same twin: the prompt loss trained, the prompt never injected
+    "tiny, 1,200 steps, prompt loss only (never injected), own rates (seeds 0, 1)": (
+        ("tiny-3d-lite-promptloss-1200-seed0", "tiny-3d-lite-promptloss-1200-seed1"),
+        ("tiny-3d-lite-twin-1200-6x2-seed0", "tiny-3d-lite-twin-1200-6x2-seed1")),
 }
 #: the grounding-study issue's settings ([0, 1] units for the noise)
 NOISE_SIGMA, BLUR_SIGMA, JPEG_QUALITY = 25 / 255, 2.0, 20
@@ -197,10 +201,11 @@ def summarise(pairs: dict, rows: list[dict]) -> dict:
 
 
 def table(results: dict) -> str:
-    """The README's table: one row per pair, the gap and the per-degradation gaps."""
+    """The README's table: one row per pair, the gap and the per-degradation gaps. A pair's
+    network is RONIN-lite, or the control its label names."""
     degs = [k.split("=", 1)[1] for k in next(iter(results["pairs"].values()))["by"]
             if k.startswith("degradation=")]
-    lines = ["| pair | input | RONIN-lite | twin | RONIN-lite - twin [95 %] | "
+    lines = ["| pair | input | network | twin | network - twin [95 %] | "
              + " | ".join(f"{d} (gap)" for d in degs) + " | independent ops (gap) |",
              "|---|---:|---:|---:|---:|" + "---:|" * (len(degs) + 1)]
     for label, p in results["pairs"].items():

@@ -1977,6 +1977,50 @@ assert blur_ctrl_o12[LOSS_ONLY] > max(blur_ctrl_o12[MASKS], blur_ctrl_o12[FILM])
 # `full`, the paper's budget) is the question this course cannot settle on a CPU.
 
 # %% [markdown]
+# **And on real footage.** Seeds 0 and 1 of the control are shipped as well
+# (`checkpoints/tiny-3d-lite-promptloss-1200-seed0`, `-seed1`) and went through the same
+# real-footage check against the same twin (`real_footage_check.py --add`, another row of
+# `results/real_footage.json`). Its rows also hold the shipped RONIN-lite (masks), so the two
+# pair video by video and seed by seed:
+
+# %%
+rf_loss = rf["pairs"]["tiny, 1,200 steps, prompt loss only (never injected), own rates (seeds 0, 1)"]
+assert rf_loss["twin"] == rf_masks["twin"]  # the same twin checkpoints
+
+
+def footage_table(models):
+    """{seed index: {video: PSNR over its clips}} of one network's seeds, from the rows."""
+    videos = sorted({r["video"] for r in rf["rows"]})
+    return {str(i): {v: float(np.mean([r["psnr"][m] for r in rf["rows"] if r["video"] == v]))
+                     for v in videos} for i, m in enumerate(models)}
+
+
+fm_rf, fl_rf = footage_table(rf_masks["ronin"]), footage_table(rf_loss["ronin"])
+masks_vs_loss_rf = stats.paired_interval(fm_rf, fl_rf)
+print("real footage, prompt loss only - twin:", stats.format_interval(rf_loss["gap_vs_twin"]))
+print("real footage, RONIN-lite (masks) - prompt loss only:",
+      stats.format_interval(masks_vs_loss_rf).replace("scenes", "videos"))
+masks_vs_loss_by = pd.Series({k.split("=")[1]: rf_masks["by"][k]["ronin"] - rf_loss["by"][k]["ronin"]
+                              for k in rf_masks["by"]}, name="RONIN-lite (masks) - prompt loss only")
+masks_vs_loss_video = pd.DataFrame(fm_rf).mean(axis=1) - pd.DataFrame(fl_rf).mean(axis=1)
+print("per video (dB):", masks_vs_loss_video.round(2).to_dict())
+masks_vs_loss_by.round(2).to_frame()
+
+# %%
+# the sentences below, checked
+assert rf_loss["gap_vs_twin"]["low"] > 0 and rf_loss["gap_vs_twin"]["mean"] > rf_masks["gap_vs_twin"]["mean"]
+assert masks_vs_loss_rf["low"] < 0 < masks_vs_loss_rf["high"] and -0.25 < masks_vs_loss_rf["mean"] < 0
+assert (masks_vs_loss_video < 0).all()  # "the control ahead on every video, if barely"
+assert masks_vs_loss_by["noise"] < -0.15 and abs(masks_vs_loss_by["jpeg"]) < 0.1
+
+# %% [markdown]
+# The footage tells the same story: the control gains a little more over the twin than the
+# shipped RONIN-lite does, and paired with it RONIN-lite is a little behind on every video (an
+# interval that reaches 0 both ways, 5 videos x 2 seeds), level on JPEG and furthest behind on
+# noise. Never given its prompt, the network that learned to predict it restores real footage
+# at least as well as the one that reads it.
+
+# %% [markdown]
 # ### The regime map
 #
 # Every regime measured, side by side: what a true description is worth (orange) and what
