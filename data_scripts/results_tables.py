@@ -13,6 +13,8 @@ degradation type (networks with a prompt). ::
     python data_scripts/results_tables.py --study --benchmark 4d-lite  # the study on 4d-lite
     python data_scripts/results_tables.py --study --lr-table --file \\
         grounding_study_tiny_600steps_6x2_clip0.01_lrvariant_top2.json  # + each variant's rates
+    python data_scripts/results_tables.py --prompt-tests \\
+        ronin_tiny-3d-lite-masks-1200-seed0.json ronin_tiny-3d-lite-masks-1200-seed1.json
 """
 
 from __future__ import annotations
@@ -189,6 +191,27 @@ def perturb_table(results: dict) -> str:
                           f"{d:+.2f}" for d in drops.values()) + " |"])
 
 
+#: bench_ronin.py's prompt replacements, as the README names them
+PROMPT_TESTS = {"oracle description": "description of the right degradation (oracle text)",
+                "mean description (prompt 0)": "the mean description (prompt 0)",
+                "other degradation's description": "description of another degradation"}
+
+
+def prompt_test_table(files: dict) -> str:
+    """bench_ronin.py's prompt tests of one or more networks side by side (``{name: results}``):
+    the PSNR change, overall and per degradation, when a network's own prompt is replaced."""
+    head, rule = "| prompt fed instead |", "|---|"
+    for name in files:
+        head += f" {name}: all | blur | JPEG | noise |"
+        rule += "---:|" * 4
+    lines = [head, rule]
+    for key, label in PROMPT_TESTS.items():
+        cells = [f"{r['prompt_tests'][key][g]['psnr'] - r['summaries']['RONIN-lite'][g]['psnr']:+.2f}"
+                 for r in files.values() for g in ("all", "blur", "compression", "noise")]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _real_footage_table(results: dict) -> str:
     """The table of data_scripts/real_footage_check.py (the script beside this one)."""
     import importlib.util
@@ -220,7 +243,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     p.add_argument("--real-footage", action="store_true",
                    help="the real-footage check's table (data_scripts/real_footage_check.py)")
+    p.add_argument("--prompt-tests", nargs="+", default=None, metavar="FILE",
+                   help="bench_ronin.py results files of results/: their prompt tests side by "
+                        "side")
     args = p.parse_args(argv)
+    if args.prompt_tests:
+        files = {}
+        for name in args.prompt_tests:
+            r = load_result(name)
+            if "prompt_tests" not in r:
+                print(f"error: {name} holds no prompt tests (a data_scripts/bench_ronin.py file?)",
+                      file=sys.stderr)
+                return 2
+            files[Path(name).stem.removeprefix("ronin_")] = r
+            print(f"\n`{r['command']}`")
+        print(f"\n{prompt_test_table(files)}")
+        return 0
     if args.real_footage:
         rf = load_result("real_footage.json")
         added = "".join(f" then `{c}`" for c in rf["meta"].get("added", []))  # pairs added later

@@ -151,9 +151,19 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
                  "grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2_promptloss.json"):
         assert tables.main(["--study", "--lr-table", "--file", name]) == 0
     assert tables.main(["--real-footage"]) == 0
+    assert tables.main(["--prompt-tests", "ronin_tiny-3d-lite-masks-1200-seed0.json",
+                        "ronin_tiny-3d-lite-masks-1200-seed1.json"]) == 0
     out = capsys.readouterr().out
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     lines = [line for line in out.splitlines() if line.startswith(("|", "- "))]
     assert len(lines) > 20
     missing = [line for line in lines if line not in readme]
     assert not missing, f"README lines out of date with results/: {missing[:3]}"
+
+
+def test_results_tables_refuses_a_file_without_prompt_tests(capsys):
+    """``--prompt-tests`` reads bench_ronin.py files; another results file is refused with a
+    message that says what it expected, not a KeyError."""
+    tables = load_script("results_tables")
+    assert tables.main(["--prompt-tests", "real_footage.json"]) == 2
+    assert "holds no prompt tests" in capsys.readouterr().err
