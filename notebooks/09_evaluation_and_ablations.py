@@ -2021,6 +2021,51 @@ assert masks_vs_loss_by["noise"] < -0.15 and abs(masks_vs_loss_by["jpeg"]) < 0.1
 # at least as well as the one that reads it.
 
 # %% [markdown]
+# **Does it read its prompt at all?** If feeding the prompt back adds nothing, perhaps the
+# decoder learned to ignore it. The prompt tests of notebook 07 answer that for the shipped
+# pair (`data_scripts/bench_ronin.py`: every clip restored again with another prompt in place of
+# its own), on the `builtin` split's 48 clips at the 64 px the networks trained at. Those clips
+# come from two test photographs, so this measures each network on itself, with no interval
+# over scenes:
+
+# %%
+prompt_tests = {s: load_result(f"ronin_tiny-3d-lite-masks-1200-seed{s}.json") for s in (0, 1)}
+print(prompt_tests[0]["command"])
+GROUPS = ("all", "blur", "compression", "noise")
+pt_table = pd.DataFrame({(f"seed {s}", g): {name: r["psnr"] - t["summaries"]["RONIN-lite"][g]["psnr"]
+                                             for name, r in ((n, t["prompt_tests"][n][g])
+                                                             for n in t["prompt_tests"])}
+                         for s, t in prompt_tests.items() for g in GROUPS})
+print("RONIN-lite (masks, 1,200 steps) with its prompt replaced: PSNR change (dB)")
+pt_table.round(2)
+
+# %%
+# the sentences below, checked
+wrong_pt = pt_table.loc["other degradation's description", [(f"seed {s}", "all") for s in (0, 1)]]
+assert (wrong_pt < -2).all()  # "more than 2 dB on each seed"
+assert (pt_table.loc["other degradation's description", [(f"seed {s}", "noise") for s in (0, 1)]]
+        < wrong_pt.values - 1).all()  # "most on noise"
+assert (pt_table.loc["mean description (prompt 0)", [(f"seed {s}", "all") for s in (0, 1)]]
+        < -1).all()  # "the mean description more than 1 dB"
+oracle_pt = pt_table.loc["oracle description", [(f"seed {s}", "all") for s in (0, 1)]]
+assert (oracle_pt.abs() < 0.1).all()  # "the true description gives nothing"
+assert (pt_table.filter(like="noise (", axis=0).abs() < 0.1).all().all()  # noise of its own scale
+
+# %% [markdown]
+# **It does, heavily.** Another degradation's description costs more than 2 dB on each seed
+# (most on noise), the mean description more than 1 dB, while the true description gives
+# nothing its own prompt does not (and noise of the prompts' own scale, which barely moves the
+# few directions the masks read, nothing either). So the decoder relies on its prompt, and the
+# control restores as well without one. Both can be true because the predicted prompt is
+# computed from the network's own latent features: it can carry nothing those features lack.
+# Injecting it adds a *route*, not information: the prompt generator condenses what the prompt
+# loss taught the encoder into a few numbers the decoder's masks read, and at this scale the
+# control's decoder does as well reading the features directly. What language brings enters
+# through the loss, in training; at inference the prompt is the network talking to itself.
+# The paper's bet is that at larger scale this route is easier to use than the features; the
+# course's `tiny` networks do not need it.
+
+# %% [markdown]
 # ### The regime map
 #
 # Every regime measured, side by side: what a true description is worth (orange) and what
@@ -2401,6 +2446,8 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # - The shipped masks pair beats its twin by about half a dB on test, and its prompt is really
 #   injected. Why does that not yet show that the *injected* prompt helps, and which network
 #   tells the two readings apart?
+# - A wrong description costs the shipped masks network more than 2 dB, yet a network that never
+#   reads its prompt restores as well. How can both be true?
 #
 # <details><summary>Answers</summary>
 #
@@ -2454,6 +2501,10 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   injection ("prompt loss only") separates them: under the same recipe and rule it gained
 #   about two thirds of a dB over the twin, and both injecting designs ended a little below it.
 #   At this scale the gain is the training signal's; the injection has not earned its place.
+# - The predicted prompt is computed from the network's own latent features, so it holds no
+#   information they lack. The masks network learned to route what it knows through the prompt,
+#   so a false prompt misleads it; the control's decoder learned to read the same knowledge from
+#   the features directly. Dependence on a signal shows it is used, not that it is needed.
 #
 # </details>
 
