@@ -1663,7 +1663,9 @@ fig.tight_layout()
 # designs, on 7 scenes x 3 seeds, each interval still reaches 0: the direction is consistent,
 # its size for any one design is not pinned down. With the first file's FiLM control (about
 # 0.3 dB, an interval above 0) the reading is: the auxiliary task pays first, and the grounded
-# prompt fed back starts to pay once the network has trained long enough to use it.
+# prompt fed back starts to pay once the network has trained long enough to use it. (The
+# profile's recipe, with every network at its own rate, overturns this reading: the last study
+# of this section.)
 #
 # One check fails to repeat: on the 3 val scenes, where the first file's FiLM gap was clearly
 # above 0, the re-run's is about a third of it and every variant's val interval spans 0 (printed
@@ -2297,7 +2299,7 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
 # - **And the gain is the language's.** The same FiLM path without the prompt loss gains
 #   nothing (and diverged on one seed of three); the prompt loss alone, its prompt never
 #   injected, gives about 60 % of the gain, on blur too; feeding the grounded prompt back gives
-#   the rest. This is the regime the study was looking for, at `tiny` scale and on one
+#   the rest (under that file's rule; the last bullet revises it). This is the regime the study was looking for, at `tiny` scale and on one
 #   benchmark - with FiLM at 1,200 steps, and with the paper's masks at 600 steps once every
 #   variant has its own rate (where, at 600 steps, all of the gain is the prompt loss's): a
 #   finding for this course's network, not yet for RONIN's.
