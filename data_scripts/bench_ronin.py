@@ -139,9 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     base = summaries["RONIN-lite"]
     print("\nRONIN-lite with its prompt replaced: PSNR change (dB) vs its own prompt")
     print("| prompt | " + " | ".join(base) + " |\n|---|" + "---:|" * len(base))
-    for name, s in test_summaries.items():
-        print(f"| {name} | " + " | ".join(f"{s[g]['psnr'] - base[g]['psnr']:+.2f}"
-                                          for g in base) + " |")
+    for name, change in ev.changes(test_summaries, base).items():
+        print(f"| {name} | " + " | ".join(f"{change[g]:+.2f}" for g in base) + " |")
     a, d = approximation["prompt"], approximation["describer's text"]
     print(f"\nprompt approximation on {len(frames)} held-out frames: type named right "
           f"{a['type']:.1%} (describer's own text {d['type']:.1%})"

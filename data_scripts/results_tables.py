@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ronin_lite import ablations as ab
+from ronin_lite import evaluate as ev
 from ronin_lite import stats
 from ronin_lite.results import load_result
 from ronin_lite.study import DEFAULT_SHAPE, SHAPES, gain_over_input, results_name
@@ -205,9 +206,9 @@ def prompt_test_table(files: dict) -> str:
         head += f" {name}: all | blur | JPEG | noise |"
         rule += "---:|" * 4
     lines = [head, rule]
+    change = [ev.changes(r["prompt_tests"], r["summaries"]["RONIN-lite"]) for r in files.values()]
     for key, label in PROMPT_TESTS.items():
-        cells = [f"{r['prompt_tests'][key][g]['psnr'] - r['summaries']['RONIN-lite'][g]['psnr']:+.2f}"
-                 for r in files.values() for g in ("all", "blur", "compression", "noise")]
+        cells = [f"{c[key][g]:+.2f}" for c in change for g in ("all", "blur", "compression", "noise")]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

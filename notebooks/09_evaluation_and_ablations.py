@@ -2034,10 +2034,9 @@ assert masks_vs_loss_by["noise"] < -0.15 and abs(masks_vs_loss_by["jpeg"]) < 0.1
 prompt_tests = {s: load_result(f"ronin_tiny-3d-lite-masks-1200-seed{s}.json") for s in (0, 1)}
 print(prompt_tests[0]["command"])
 GROUPS = ("all", "blur", "compression", "noise")
-pt_table = pd.DataFrame({(f"seed {s}", g): {name: r["psnr"] - t["summaries"]["RONIN-lite"][g]["psnr"]
-                                             for name, r in ((n, t["prompt_tests"][n][g])
-                                                             for n in t["prompt_tests"])}
-                         for s, t in prompt_tests.items() for g in GROUPS})
+pt_table = pd.DataFrame({(f"seed {s}", g): {name: change[g] for name, change in ev.changes(
+    t["prompt_tests"], t["summaries"]["RONIN-lite"]).items()}
+    for s, t in prompt_tests.items() for g in GROUPS})
 print("RONIN-lite (masks, 1,200 steps) with its prompt replaced: PSNR change (dB)")
 pt_table.round(2)
 

@@ -139,6 +139,16 @@ def summarise(rows: Sequence[dict], by: Sequence[str] = ("task",)) -> dict[str, 
     return out
 
 
+def changes(summaries: dict[str, dict[str, dict]], reference: dict[str, dict],
+            metric: str = "psnr") -> dict[str, dict[str, float]]:
+    """``{name: {group: change}}``: each of ``summaries`` (``{name: summarise(...)}``) minus
+    ``reference`` (one :func:`summarise` result) in ``metric``, group by group. The prompt tests
+    of ``data_scripts/bench_ronin.py`` are read so: a network restored with another prompt
+    against itself with its own."""
+    return {name: {g: s[g][metric] - reference[g][metric] for g in reference if g in s}
+            for name, s in summaries.items()}
+
+
 def markdown_table(summaries: dict[str, dict[str, dict]], metric: str = "psnr",
                    digits: int = 2, input_row: bool = True) -> str:
     """A Markdown table: one row per method, one column per group (``"all"`` first).

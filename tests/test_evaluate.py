@@ -77,6 +77,14 @@ def test_markdown_table(clips):
     assert lines[2].split("|")[2].strip() == f"{summary['all']['psnr_input']:.2f}"
 
 
+def test_changes_are_group_by_group_differences_to_the_reference():
+    """evaluate.changes (bench_ronin's prompt tests): each summary minus the reference, per
+    group; a group the reference lacks is left out."""
+    ref = {"all": {"psnr": 28.0}, "noise": {"psnr": 26.0}}
+    tests = {"other prompt": {"all": {"psnr": 27.5}, "noise": {"psnr": 23.0}, "blur": {"psnr": 1}}}
+    assert ev.changes(tests, ref) == {"other prompt": {"all": -0.5, "noise": -3.0}}
+
+
 @pytest.mark.parametrize("name", sorted(baselines.BASELINES))
 def test_baselines_keep_shape_and_range(name, clips):
     clip = clips[0].degraded
