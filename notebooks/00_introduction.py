@@ -94,6 +94,7 @@ plt.show()
 
 # %%
 # the paragraph above, checked against the grounding study's results (notebook 09, section 9)
+from ronin_lite import stats
 from ronin_lite.results import load_result
 
 study_1200 = load_result("grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2.json")
@@ -101,10 +102,8 @@ control_1200 = load_result(
     "grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2_promptloss.json")
 masks_gap = study_1200["variants"]["RONIN-lite (masks)"]["test"]["gap_vs_twin"]
 loss_gap = control_1200["variants"]["prompt loss only (not injected)"]["test"]["gap_vs_twin"]
-print(f"RONIN-lite (masks) over its twin: {masks_gap['mean']:+.2f} dB "
-      f"[{masks_gap['low']:+.2f}, {masks_gap['high']:+.2f}]; prompt loss only, never injected: "
-      f"{loss_gap['mean']:+.2f} dB [{loss_gap['low']:+.2f}, {loss_gap['high']:+.2f}] "
-      f"({masks_gap['n_scenes']} test scenes x {masks_gap['n_seeds']} seeds)")
+print("RONIN-lite (masks) over its twin:", stats.format_interval(masks_gap))
+print("prompt loss only, never injected, over the twin:", stats.format_interval(loss_gap))
 assert masks_gap["low"] > 0 and 0.4 < masks_gap["mean"] < 0.65  # "about half a dB"
 assert loss_gap["low"] > 0 and loss_gap["mean"] >= masks_gap["mean"]  # "gains as much"
 
