@@ -60,7 +60,7 @@ import torch
 
 from ronin_lite import stats, study
 from ronin_lite.io import write_json_atomic
-from ronin_lite.train import prepare_targets, train
+from ronin_lite.train import RUN_FILE, prepare_targets, run_differences, train
 
 SCORES = "scores.json"
 
@@ -74,6 +74,12 @@ def _run(cfg, splits: dict, encoder) -> dict:
     """Train ``cfg`` (or find it finished) and score it on ``splits``; cached in the run."""
     out_file = Path(cfg.run_dir) / SCORES
     done = json.loads(out_file.read_text()) if out_file.exists() else {}
+    if done and (Path(cfg.run_dir) / RUN_FILE).exists():
+        differs = run_differences(cfg.run_dir, cfg)
+        if differs:  # never take another run's scores for this one's
+            raise ValueError(
+                f"{cfg.run_dir} holds another run (differs in {', '.join(differs)}), whose "
+                "scores are not this run's: pass another --runs folder, or delete that one")
     if all(s in done for s in splits):
         return done
     t0 = time.perf_counter()

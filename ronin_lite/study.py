@@ -145,8 +145,9 @@ def study_config(changes: Mapping, seed: int, lr: float, profile: str = "tiny",
                  grounding: str | Path | None = None,
                  benchmark: str = PROTOCOL["benchmark"]) -> TrainConfig:
     """The training config of one variant, seed and learning rate on ``benchmark`` (its run
-    folder is named by all of them, so that a finished run is found again; the protocol's
-    benchmark keeps the folder names of the first study)."""
+    folder is named by all of them and by the profile, so that a finished run is found again
+    and another profile's is not; the protocol's benchmark and ``tiny`` keep the folder names of
+    the first study)."""
     settings = {**changes}
     describer = settings.get("describer", "statistics")
     steps = steps or get_profile(profile).steps
@@ -154,6 +155,8 @@ def study_config(changes: Mapping, seed: int, lr: float, profile: str = "tiny",
     name = f"{name}_lr={lr:g}_warmup={warmup}_steps={steps}".replace(":", "-")
     if benchmark != PROTOCOL["benchmark"]:
         name = f"{benchmark}_{name}"
+    if profile != "tiny":  # tiny keeps the first study's folder names
+        name = f"{profile}_{name}"
     grounding = Path(grounding) if grounding is not None else data_root() / "grounding-study"
     return TrainConfig(profile=profile, benchmark=benchmark,
                        scenes=PROTOCOL["scenes"], steps=steps, lr=lr, warmup=warmup, seed=seed,

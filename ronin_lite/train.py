@@ -623,6 +623,18 @@ def _identity_differences(run_file: Path, config: TrainConfig,
             if held.get(k) != ours.get(k)}
 
 
+def run_differences(run_dir: str | Path, config: TrainConfig) -> list[str]:
+    """The identity fields in which the run recorded in ``run_dir`` differs from ``config``, the
+    device's numerics aside (empty: ``config`` is that run). What callers that reuse a finished
+    run's outputs without calling :func:`train` (the grounding study's cached scores, the
+    notebooks' shipped runs) check first, so that another run's results are never taken for
+    this one's. A folder without ``run.json`` raises :class:`FileNotFoundError`."""
+    run_file = Path(run_dir) / RUN_FILE
+    if not run_file.exists():
+        raise FileNotFoundError(f"{run_dir} holds no {RUN_FILE}: not a training run's folder")
+    return [k for k in _identity_differences(run_file, config) if k != "numerics"]
+
+
 def _check_run_dir(config: TrainConfig, device: torch.device) -> Path:
     """Refuse a folder that holds another run, or other files; return the folder."""
     run_dir = Path(config.run_dir)
@@ -951,7 +963,7 @@ def load_or_train(config: TrainConfig, shipped: str, ground: bool = False,
     except (OSError, FetchError) as exc:  # not shipped here, or no internet
         print(f"shipped run {shipped!r} unavailable ({str(exc).splitlines()[0]}): training it")
         return train(config, ground=ground, progress=progress)
-    differs = [k for k in _identity_differences(folder / RUN_FILE, config) if k != "numerics"]
+    differs = run_differences(folder, config)
     if differs:
         print(f"shipped run {shipped!r} is another run (differs in {', '.join(differs)}): "
               "training this one")

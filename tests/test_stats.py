@@ -393,3 +393,32 @@ def test_seed_means_average_each_seeds_scenes():
 
     entry = {"per_seed_scene": {"0": {"a": 27.0, "b": 29.0}, "1": {"a": 26.0, "b": 27.0}}}
     assert study.seed_means(entry) == {"0": 28.0, "1": 26.5}
+
+
+def test_each_profile_has_its_own_run_folders_and_another_runs_scores_are_refused(tmp_path):
+    """A `small` study once found `tiny`'s finished run in the folder its config named (the
+    folder name held no profile) and took its scores for its own. Now every profile but `tiny`
+    (which keeps the first study's folder names) prefixes its folders, and a folder whose
+    ``run.json`` records another run is refused before its cached scores are read."""
+    from pathlib import Path
+
+    from data_script_loader import load_script
+
+    from ronin_lite.train import RUN_FILE
+
+    script = load_script("run_grounding_study")
+    twin = study.VARIANTS[study.TWIN]
+    tiny = study.study_config(twin, 0, 8e-3, "tiny", 40, runs=tmp_path, grounding="g")
+    small = study.study_config(twin, 0, 8e-3, "small", 40, runs=tmp_path, grounding="g")
+    assert Path(small.run_dir).parent.name == "small_" + Path(tiny.run_dir).parent.name
+    assert not Path(tiny.run_dir).parent.name.startswith("tiny")
+    # tiny's finished run, copied where the small run's scores would be cached
+    folder = Path(small.run_dir)
+    folder.mkdir(parents=True)
+    (folder / RUN_FILE).write_text(json.dumps({"format": 1, "identity": tiny.identity()}))
+    (folder / script.SCORES).write_text(json.dumps({"val": [{"psnr": 30.0}]}))
+    with pytest.raises(ValueError, match=r"holds another run \(differs in .*crop"):
+        script._run(small, {"val": []}, None)
+    # the run's own record is accepted, and its cached scores returned without training
+    (folder / RUN_FILE).write_text(json.dumps({"format": 1, "identity": small.identity()}))
+    assert script._run(small, {"val": []}, None) == {"val": [{"psnr": 30.0}]}
