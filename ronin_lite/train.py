@@ -619,6 +619,11 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     held.setdefault("train_clips", None)  # every clip once
     held.setdefault("grad_clip", 0.0)  # no clipping, as before it was an option
     held.setdefault("history_gate", False)  # the prompt into the history router (a variant)
+    if held.get("prompt") is False and ours.get("prompt") is False:
+        # without a prompt there is no prompt loss: its weight (0.01 by default in early runs,
+        # 1.0 since) changes nothing that is computed
+        held.pop("lambda_prompt", None)
+        ours.pop("lambda_prompt", None)
     return {k: (held.get(k), ours.get(k)) for k in sorted(set(held) | set(ours))
             if held.get(k) != ours.get(k)}
 

@@ -834,3 +834,29 @@ def test_gradient_clipping_bounds_the_update_norm_and_is_off_by_default(tmp_path
     # left at None, it is the profile's: tiny clips at 0.01 (its recipe), small and full never
     assert [TrainConfig(profile=p).grad_clip for p in ("tiny", "small", "full")] == [0.01, 0, 0]
     assert TrainConfig(profile="tiny", grad_clip=0).grad_clip == 0
+
+
+def test_the_readmes_commands_train_the_shipped_small_runs():
+    """"Shipped checkpoints" in the README gives the commands that trained
+    ``small-3d-lite`` and its twin. Parsed by the training CLI, each must configure the run its
+    shipped ``run.json`` records (the device's numerics aside), so that a default changed later
+    (AdamW's decay groups, the profile's recipe) cannot make them train another run unnoticed."""
+    import re
+    import shlex
+
+    from ronin_lite import checkpoints as ck
+    from ronin_lite.train import _parser, run_differences
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Shipped checkpoints", 1)[1].split("```bash", 1)[1]
+    block = section.split("```", 1)[0].replace("\\\n", " ")
+    commands = [shlex.split(line) for line in block.splitlines()
+                if line.startswith("python -m ronin_lite.train ")]
+    assert len(commands) == 2
+    for argv in commands:
+        args = vars(_parser().parse_args(argv[3:]))
+        for name in ("ground", "quiet", "stop_at"):
+            args.pop(name)
+        config = TrainConfig(**args)
+        name = re.search(r"runs/ship/(\S+)", " ".join(argv)).group(1)
+        assert run_differences(ck.PRETRAINED_DIR / name, config) == [], name
