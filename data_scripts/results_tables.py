@@ -117,6 +117,58 @@ def lr_table(gs: dict) -> str:
     return "\n".join(lines)
 
 
+#: the shipped `small` pair (data_scripts/eval_protocol.py) beside a `small` study's networks
+SHIPPED_SMALL = {"no prompt (twin)": "no-prompt twin", "RONIN-lite (masks)": "RONIN-lite"}
+
+
+def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
+    """A `small` study's networks against the pair shipped with the profile's earlier recipe
+    (``protocol_small_bundled_val.json`` / ``protocol_small_bundled.json``: the same val and test
+    clips) and against the best classical method per task chosen on val: the mean over scenes,
+    and each difference paired scene by scene with a 95 % interval over the scenes (one seed of
+    each network: seed-to-seed variation is not in it), jointly over the table's comparisons."""
+    seed = str(gs["meta"]["seeds"][0])
+    if gs["meta"]["profile"] != "small" or len(gs["meta"]["seeds"]) != 1:
+        raise SystemExit("--vs-shipped: a one-seed study of the small profile is compared with "
+                         "the shipped small pair")
+    labels = [lb for lb in gs["variants"] if lb in SHIPPED_SMALL]
+    classical = gs["classical"]["test_per_scene"]
+    n = 2 * len(labels) + len(gs["variants"])  # vs shipped on val and test, vs classical
+    lines = ["| network | val: this recipe / shipped | this - shipped, val | test: this recipe / "
+             "shipped | this - shipped, test | this - best classical per task (val), test |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for label, e in gs["variants"].items():
+        ours = {sp: e[sp]["per_seed_scene"][seed] for sp in ("val", "test")}
+        vs_classical = stats.paired_interval({"0": ours["test"]}, {"0": classical}, comparisons=n)
+        cells = []
+        for sp, shipped in (("val", val), ("test", test)):
+            if label not in SHIPPED_SMALL:
+                cells += [f"{np.mean(list(ours[sp].values())):.2f} /", ""]
+                continue
+            theirs = shipped["per_scene"][SHIPPED_SMALL[label]]
+            gap = stats.paired_interval({"0": ours[sp]}, {"0": theirs}, comparisons=n)
+            cells += [f"{np.mean(list(ours[sp].values())):.2f} / "
+                      f"{np.mean([theirs[k] for k in ours[sp]]):.2f}", stats.bracket(gap)]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {stats.bracket(vs_classical)} |")
+    scenes = {sp: len(next(iter(gs["variants"].values()))[sp]["per_seed_scene"][seed])
+              for sp in ("val", "test")}
+    lines.append(f"\n(one seed of each network; intervals over {scenes['val']} val or "
+                 f"{scenes['test']} test scenes, jointly over {n} comparisons)")
+    # test, scene by scene
+    columns = {"degraded input": test["per_scene"]["degraded input"],
+               **{f"shipped {SHIPPED_SMALL[lb]}": test["per_scene"][SHIPPED_SMALL[lb]]
+                  for lb in labels},
+               **{f"{lb}, this recipe": e["test"]["per_seed_scene"][seed]
+                  for lb, e in gs["variants"].items()},
+               "best classical per task (val)": classical}
+    lines += ["", "| test scene | " + " | ".join(columns) + " |",
+              "|---|" + "---:|" * len(columns)]
+    for scene in test["scenes"]:
+        lines.append(f"| {scene} | " + " | ".join(f"{c[scene]:.2f}" for c in columns.values())
+                     + " |")
+    return "\n".join(lines)
+
+
 def _composite_table(gs: dict, inp: float, counts: dict) -> str:
     """The study on a benchmark of composites (``tv-lite``: a clip's task is its most common
     mix, e.g. ``blur+compression+noise``): per component, the clip-weighted mean PSNR of the
@@ -241,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr-table", action="store_true",
                    help="with --study: also the val learning-rate table of a study where each "
                         "variant trained at its own rate (--per-variant-lr)")
+    p.add_argument("--vs-shipped", action="store_true",
+                   help="with --study (a one-seed small study): its networks against the shipped "
+                        "small pair on val and test, and against the classical row")
     p.add_argument("--protocol", action="store_true", help="the shipped pair's protocol table")
     p.add_argument("--real-footage", action="store_true",
                    help="the real-footage check's table (data_scripts/real_footage_check.py)")
@@ -273,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
             if args.lr_table:
                 print(f"\n{lr_table(gs)}")
+            if args.vs_shipped:
+                shipped = [load_result(f"protocol_small_bundled{tail}.json")
+                           for tail in ("_val", "")]
+                print(f"\n{vs_shipped_table(gs, *shipped)}")
         if args.protocol:
             pr = load_result("protocol_small_bundled.json")
             print(f"\n`{pr['command']}`\n\n{protocol_table(pr)}")

@@ -150,6 +150,8 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
     for name in ("grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2.json",
                  "grounding_study_tiny_1200steps_6x2_clip0.01_lrvariant_top2_promptloss.json"):
         assert tables.main(["--study", "--lr-table", "--file", name]) == 0
+    assert tables.main(["--study", "--profile", "small", "--shape", "6 clips x 2 frames",
+                        "--grad-clip", "0.01", "--vs-shipped"]) == 0
     assert tables.main(["--real-footage"]) == 0
     assert tables.main(["--prompt-tests", "ronin_tiny-3d-lite-masks-1200-seed0.json",
                         "ronin_tiny-3d-lite-masks-1200-seed1.json"]) == 0
