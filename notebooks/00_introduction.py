@@ -129,9 +129,10 @@ Markdown(course.course_table(links=False))
 # ## 4. Your environment
 #
 # Everything in the course is sized by one **profile**: `tiny` (runs anywhere in minutes - what
-# the committed notebooks were executed with), `small` (the size of the shipped checkpoints:
-# they trained for 2,400 of the profile's 3,600 steps, 84 and 96 minutes on a 2-core CPU, as
-# their logs in `checkpoints/` record) and `full` (the GPU configuration). A GPU with at least 40 GiB selects
+# the committed notebooks were executed with), `small` (the network size of the shipped
+# `small-3d-lite` checkpoints, which trained for 84 and 96 minutes on a 2-core CPU with the
+# profile's earlier recipe, as their logs in `checkpoints/` record; the profile's recipe today
+# takes about 21 minutes there) and `full` (the GPU configuration). A GPU with at least 40 GiB selects
 # `full`, a smaller GPU `small`, a CPU `tiny`; the environment variable `RONIN_PROFILE` overrides the choice.
 
 # %%
@@ -243,7 +244,8 @@ plt.show()
 #
 # <details><summary>Solutions</summary>
 #
-# 1. `small`; `config.get_profile("small").clip_len` is 5.
+# 1. `small`; `config.get_profile("small").clip_len` is 2 (its recipe, like `tiny`'s, trains
+#    on 6 clips of 2 frames per step).
 # 2. `config.get_profile("tiny", steps=50, crop=32)`.
 # 3. The encoder-1 -> latent cross-attention, the prompt generator and the masks (and, at
 #    training time, the describer, the text encoder and the prompt loss): what is left is the

@@ -516,7 +516,7 @@ plt.show()
 # row is a single clip: of all the numbers here it moves most from one machine to another).
 # That is what a 426k-parameter network learns from 2,400 small clips: first to pass frames
 # through, then to denoise - the easiest of the three to learn, and the worst of the inputs.
-# The shipped checkpoints (`small` profile, 2,400 steps, section 8) train a bigger network for
+# The shipped checkpoints (`small` network, 2,400 steps, section 8) train a bigger network for
 # longer; the paper's networks train for hundreds of thousands of steps on real videos.
 #
 # Notebook 02 trained a *single-frame* U-Net of the same width (fewer parameters: no history and
@@ -633,8 +633,9 @@ else:
 #
 # The checkpoints that ship with the course (`checkpoints/`, loaded by
 # `ronin_lite.checkpoints.load_pretrained`) were trained with this same loop on a CPU: the
-# `small` profile, 2,400 steps on `3d-lite`, once with the prompt (RONIN) and once without it
-# (the twin `--no-prompt`, the same backbone with no prompt path). Their logs ship with them.
+# `small` network with the profile's earlier recipe (4 clips x 5 frames at 6e-4, 2,400 steps)
+# on `3d-lite`, once with the prompt (RONIN) and once without it (the twin `--no-prompt`, the
+# same backbone with no prompt path). Their logs ship with them.
 
 # %%
 shipped = {"RONIN": PRETRAINED_DIR / "small-3d-lite",
@@ -661,9 +662,9 @@ if all(logs.values()):
     ends = {name: np.mean([x["l1"] for x in lines[-3:]]) for name, lines in logs.items()}
     assert abs(ends["RONIN"] - ends["no-prompt twin"]) < 0.003, ends
 else:
-    print("the shipped checkpoints are not in this copy; train them with `python -m "
-          "ronin_lite.train --profile small --benchmark 3d-lite --steps 2400 --ground "
-          "--run-dir runs/small-3d-lite` (and `--no-prompt --run-dir runs/small-3d-lite-noprompt`)")
+    print("the shipped checkpoints are not in this copy; the README's 'Shipped checkpoints' "
+          "section gives the two commands that trained them (the small profile's earlier "
+          "recipe: 4 clips x 5 frames at 6e-4, 2,400 steps, --decay all)")
 
 # %% [markdown]
 # The two restoration curves fall together and end within a few thousandths of each other (the

@@ -152,3 +152,25 @@ def test_a_bad_convention_says_what_is_allowed():
         Convention("rgb", -1)
     with pytest.raises(ValueError, match="too small to crop"):
         psnr(np.zeros((6, 6, 3)), np.zeros((6, 6, 3)), Convention("rgb", 3))
+
+
+def test_the_readmes_profile_table_is_the_profiles():
+    """The README's "Profiles" table states each profile's recipe; it must be what
+    ``config.PROFILES`` holds (a recipe chosen anew changes both, or this fails)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = {}
+    section = readme.split("\n## Profiles", 1)[1].split("\n## ", 1)[0]
+    for line in section.split("\n\n| profile |", 1)[1].split("\n\n", 1)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `"):
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == set(config.PROFILES)
+    for name, p in config.PROFILES.items():
+        clip, crop, batch, model, steps, lr, clipping = rows[name][1:8]
+        assert (int(clip), int(crop), int(batch), model, int(steps)) == (
+            p.clip_len, p.crop, p.batch, p.model, p.steps), name
+        warmup = f"{p.warmup} steps" if p.warmup else "none"
+        assert (float(lr.split()[0]), lr.split("(", 1)[1].rstrip(")")) == (p.lr, warmup), name
+        assert clipping == (f"{p.grad_clip:g}" if p.grad_clip else "none"), name

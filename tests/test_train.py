@@ -230,7 +230,8 @@ def test_cosine_schedule_runs_from_lr_to_min_lr():
 
 def test_config_validation_and_profile_defaults():
     cfg = TrainConfig(profile="small")
-    assert (cfg.steps, cfg.batch, cfg.crop, cfg.clip_len, cfg.model) == (3600, 4, 96, 5, "small")
+    assert (cfg.steps, cfg.batch, cfg.crop, cfg.clip_len, cfg.model) == (1200, 6, 96, 2, "small")
+    assert (cfg.lr, cfg.warmup, cfg.grad_clip) == (4e-3, 25, 0.01)
     assert cfg.inject == "last2" and cfg.lambda_prompt == 1.0
     with pytest.raises(ValueError, match="needs a prompt"):
         TrainConfig(profile="tiny", prompt=False, inject="last2")
@@ -831,8 +832,8 @@ def test_gradient_clipping_bounds_the_update_norm_and_is_off_by_default(tmp_path
                                                               grad_clip=0.5))
     with pytest.raises(ValueError, match="grad_clip"):
         config(tmp_path, grounding_root, grad_clip=-1.0)
-    # left at None, it is the profile's: tiny clips at 0.01 (its recipe), small and full never
-    assert [TrainConfig(profile=p).grad_clip for p in ("tiny", "small", "full")] == [0.01, 0, 0]
+    # left at None, it is the profile's: tiny and small clip at 0.01 (their recipe), full never
+    assert [TrainConfig(profile=p).grad_clip for p in ("tiny", "small", "full")] == [0.01, 0.01, 0]
     assert TrainConfig(profile="tiny", grad_clip=0).grad_clip == 0
 
 
