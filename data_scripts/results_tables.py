@@ -143,7 +143,7 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
         cells = []
         for sp, shipped in (("val", val), ("test", test)):
             if label not in SHIPPED_SMALL:
-                cells += [f"{np.mean(list(ours[sp].values())):.2f} /", ""]
+                cells += [f"{np.mean(list(ours[sp].values())):.2f}", ""]
                 continue
             theirs = shipped["per_scene"][SHIPPED_SMALL[label]]
             gap = stats.paired_interval({"0": ours[sp]}, {"0": theirs}, comparisons=n)
