@@ -2222,6 +2222,110 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
       f"({best_predicted[1]}: {best_predicted[2]})")
 
 # %% [markdown]
+# ### `small` on a CPU: the recipe carried over, one seed (added later)
+#
+# Everything above is `tiny`. The `small` network (1.2 M parameters against 0.4 M, 96 px
+# crops) takes about 21 minutes per 1,200-step run on a 2-core CPU, so one seed of a few
+# networks fits where three seeds of many do not. `tiny`'s recipe (6 clips x 2 frames, the
+# gradient clipped at 0.01, 25 warm-up steps) was carried over at 1,200 steps, the twin's
+# rate swept on val (the grid extended where its best sat at an edge), and every network
+# trained at the twin's rate: the study's first rule, which favours the baseline. Test was
+# scored once. The shipped `small` pair, trained with the profile's earlier recipe (4 x 5 clips
+# at 6e-4 for 2,400 steps), was scored on the same val and test clips
+# (`data_scripts/eval_protocol.py`).
+
+# %%
+small_study = load_result(study.results_name("small", shape=S62, grad_clip=0.01))
+print(small_study["meta"]["command"])
+v_small = small_study["variants"]
+shipped_val = load_result("protocol_small_bundled_val.json")
+shipped_test = load_result("protocol_small_bundled.json")
+SHIPPED = {study.TWIN: "no-prompt twin", MASKS: "RONIN-lite"}
+print("val PSNR of the twin by learning rate (seed 0):",
+      {lr: round(s["val_psnr"], 2) for lr, s in small_study["lr_sweep"].items()})
+labels_s = list(v_small)
+val_s = {lb: float(np.mean(list(v_small[lb]["val"]["per_seed_scene"]["0"].values())))
+         for lb in labels_s}
+n_small = 2 * len(SHIPPED) + len(labels_s)  # vs shipped on val and test, vs classical
+classical_s = small_study["classical"]["test_per_scene"]
+vs_shipped = {(lb, sp): stats.paired_interval(
+    {"0": v_small[lb][sp]["per_seed_scene"]["0"]}, {"0": ship["per_scene"][SHIPPED[lb]]},
+    comparisons=n_small) for lb in SHIPPED
+    for sp, ship in (("val", shipped_val), ("test", shipped_test))}
+vs_classical = {lb: stats.paired_interval({"0": v_small[lb]["test"]["per_seed_scene"]["0"]},
+                                          {"0": classical_s}, comparisons=n_small)
+                for lb in labels_s}
+pd.DataFrame({lb: {"val PSNR": f"{val_s[lb]:.2f}",
+                   "val, shipped": (f"{shipped_val['val_psnr'][SHIPPED[lb]]:.2f}"
+                                    if lb in SHIPPED else ""),
+                   "test PSNR": f"{v_small[lb]['test']['psnr']['mean']:.2f}",
+                   "vs twin (test)": stats.bracket(v_small[lb]["test"]["gap_vs_twin"])
+                   if lb != study.TWIN else "reference",
+                   "vs shipped (test)": stats.bracket(vs_shipped[lb, "test"])
+                   if lb in SHIPPED else "",
+                   "vs classical (test)": stats.bracket(vs_classical[lb])}
+              for lb in labels_s}).T
+
+# %%
+scenes_s = shipped_test["scenes"]
+columns_s = {"degraded input": shipped_test["per_scene"]["degraded input"],
+             "shipped RONIN-lite (earlier recipe)": shipped_test["per_scene"]["RONIN-lite"],
+             **{f"{lb}, this recipe": v_small[lb]["test"]["per_seed_scene"]["0"] for lb in labels_s},
+             "best classical per task (val)": classical_s}
+fig, ax = plt.subplots(figsize=(10, 4.0))
+width = 0.8 / len(columns_s)
+for j, (name, col) in enumerate(columns_s.items()):
+    ax.bar(np.arange(len(scenes_s)) + (j - len(columns_s) / 2 + 0.5) * width,
+           [col[s] for s in scenes_s], width, label=name)
+ax.set_xticks(range(len(scenes_s)), scenes_s, fontsize=8)
+ax.set_ylim(20, 37)
+ax.set(ylabel="test PSNR (dB)", title="small, 7 test scenes, one seed: scene by scene")
+ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+fig.tight_layout()
+
+# %%
+# the sentences below, checked
+assert small_study["meta"]["seeds"] == [0] and small_study["meta"]["steps"] == 1200
+sweep_s = {float(lr): s["val_psnr"] for lr, s in small_study["lr_sweep"].items()}
+assert max(sweep_s, key=sweep_s.get) == 4e-3 == min(e["lr"] for e in v_small.values())
+assert min(sweep_s) < 4e-3 < max(sweep_s)  # the chosen rate is inside the grid
+for lb in SHIPPED:  # both networks beat the shipped pair on val: the profile's recipe now
+    assert val_s[lb] > shipped_val["val_psnr"][SHIPPED[lb]]
+    assert config.get_profile("small").lr == 4e-3
+ship_m = vs_shipped[MASKS, "test"]
+assert 0.6 < ship_m["mean"] < 1.0 and ship_m["low"] > 0  # "about 0.8 dB over the shipped"
+g_m = v_small[MASKS]["test"]["gap_vs_twin"]
+g_c = v_small[LOSS_ONLY]["test"]["gap_vs_twin"]
+assert 0.4 < g_m["mean"] < 0.65 and g_m["low"] > 0  # "about half a dB over its twin"
+assert 0.7 < g_c["mean"] < 0.95 and g_c["low"] > 0  # the control "about 0.8"
+m_minus_c = {sp: stats.paired_interval(v_small[MASKS][sp]["per_seed_scene"],
+                                       v_small[LOSS_ONLY][sp]["per_seed_scene"])
+             for sp in ("val", "test")}
+for sp, g in m_minus_c.items():
+    print(f"RONIN-lite (masks) - control, {sp}: {stats.format_interval(g)}")
+assert all(g["high"] < 0 for g in m_minus_c.values())  # "below the control on val and test"
+assert max(val_s, key=val_s.get) == LOSS_ONLY  # "val would have picked the control"
+assert -0.3 < vs_classical[MASKS]["mean"] < 0 < vs_classical[LOSS_ONLY]["mean"] < 0.3
+assert all(g["low"] < -1 and g["high"] > 1 for g in vs_classical.values())  # "wide"
+assert vs_classical[MASKS]["mean"] > shipped_test["gaps"][
+    "RONIN-lite - best classical per task (val)"]["mean"] + 0.6  # "closer than the shipped"
+
+# %% [markdown]
+# **The recipe carries over.** At the rate val chose for the twin (4e-3, inside the grid),
+# both networks beat the shipped pair on val, so this recipe is now the `small` profile's; on
+# test RONIN-lite scores about 0.8 dB more than the shipped RONIN-lite (an interval above 0)
+# after less than a third of the training frames. RONIN-lite is about half a dB above its
+# twin. **And the control reads as it did at `tiny`**: trained with the same prompt loss but
+# never reading its prompt, it is about 0.8 dB above the twin, and RONIN-lite is below it on
+# val and on test, both intervals below 0; val would have picked the control. With one seed,
+# those intervals hold the scenes' variation only. Against the classical methods chosen per
+# task on val, RONIN-lite is now a little below and the control a little above, both far
+# closer than the shipped pair (about 1 dB below), with intervals several dB wide: the street
+# shots that a tuned Wiener filter deblurs decide it (the figure). The course's +1 dB target
+# over that row is not met at this budget.
+
+
+# %% [markdown]
 # ### What the study says (`tiny`; `3d-lite`, `4d-lite`, `tv-lite`; 300, 600 and 1,200 steps)
 #
 # - **The recipe matters most.** At the ablations' learning rate (1e-3, here with the sweep's
@@ -2324,7 +2428,11 @@ print("the predicted prompt's best lower bound:", f"{best_predicted[0]:+.2f} dB"
 #   the four networks. At `tiny` scale the gain RONIN-lite shows over its twin is the
 #   language's as a training signal - learning to predict the description's embedding -, not
 #   yet as an input the decoder uses. The paper's claim that the injected prompt helps is not
-#   confirmed at this scale; whether it holds at `small` or `full` needs a GPU.
+#   confirmed at this scale.
+# - **At `small` scale, one seed, the same** (added later, on a CPU): with `tiny`'s recipe at
+#   1,200 steps RONIN-lite is about half a dB above its twin, the prompt-loss control about
+#   0.8 dB, and RONIN-lite below the control on val and test. Whether the injected prompt
+#   pays with more seeds, longer training or at `full` scale needs more compute (`full`, a GPU).
 #
 # `data_scripts/run_grounding_study.py --benchmark --steps --profile` runs any of these
 # regimes (exercise 3 runs one).
@@ -2472,6 +2580,9 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   tells the two readings apart?
 # - A wrong description costs the shipped masks network more than 2 dB, yet a network that never
 #   reads its prompt restores as well. How can both be true?
+# - At `small`, RONIN-lite minus the control has an interval below 0 (one seed, 7 test
+#   scenes); at `tiny` the same difference's interval reached 0 (3 seeds). Why is the `small`
+#   interval not the firmer evidence?
 #
 # <details><summary>Answers</summary>
 #
@@ -2529,6 +2640,11 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   information they lack. The masks network learned to route what it knows through the prompt,
 #   so a false prompt misleads it; the control's decoder learned to read the same knowledge from
 #   the features directly. Dependence on a signal shows it is used, not that it is needed.
+# - With one seed the bootstrap can resample only the scenes: how much a difference moves from
+#   one training run to the next is not in the interval at all. At `tiny`, seeds moved such
+#   differences by several tenths of a dB, as much as the `small` difference itself. The
+#   `small` reading agrees with `tiny`'s in direction; its width is narrower because it
+#   leaves a source of variation out, not because it knows more.
 #
 # </details>
 
