@@ -46,13 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return score_val(args, argv)
     clips = study.eval_clips("test", "small")
     tuned = json.loads((Path(args.results) / "baselines_bundled_small.json").read_text())
-    rows: dict[str, list[dict]] = {}
-    for label, name in NETWORKS.items():
-        model = load_pretrained(name, "cpu")
-        rows[label] = study.score(model, clips)
-        print(f"{label}: {np.mean([r['psnr'] for r in rows[label]]):.2f} dB", flush=True)
-    rows["degraded input"] = [{**r, "psnr": r["psnr_input"], "ssim": r["ssim_input"]}
-                              for r in rows["RONIN-lite"]]
+    rows = score_pair(clips)
     per_scene = {label: study.per_scene(r) for label, r in rows.items()}
     per_task = {label: study.per_task(r) for label, r in rows.items()}
     best = tuned["best_per_task"]
@@ -86,14 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def score_val(args, argv) -> int:
-    """The shipped pair and the degraded input on the protocol's val clips, per scene."""
-    clips = study.eval_clips("val", "small")
+def score_pair(clips) -> dict[str, list[dict]]:
+    """Rows of the shipped pair restoring ``clips``, and of the degraded input."""
     rows: dict[str, list[dict]] = {}
     for label, name in NETWORKS.items():
         rows[label] = study.score(load_pretrained(name, "cpu"), clips)
+        print(f"{label}: {np.mean([r['psnr'] for r in rows[label]]):.2f} dB", flush=True)
     rows["degraded input"] = [{**r, "psnr": r["psnr_input"], "ssim": r["ssim_input"]}
                               for r in rows["RONIN-lite"]]
+    return rows
+
+
+def score_val(args, argv) -> int:
+    """The shipped pair and the degraded input on the protocol's val clips, per scene."""
+    clips = study.eval_clips("val", "small")
+    rows = score_pair(clips)
     per_scene = {label: study.per_scene(r) for label, r in rows.items()}
     results = {
         "command": ("python data_scripts/eval_protocol.py " + " ".join(

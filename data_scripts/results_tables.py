@@ -29,7 +29,8 @@ from ronin_lite import ablations as ab
 from ronin_lite import evaluate as ev
 from ronin_lite import stats
 from ronin_lite.results import load_result
-from ronin_lite.study import DEFAULT_SHAPE, SHAPES, gain_over_input, results_name
+from ronin_lite.study import (DEFAULT_SHAPE, SHAPES, SHIPPED_SMALL, against_shipped,
+                              gain_over_input, results_name)
 
 TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
 
@@ -117,43 +118,38 @@ def lr_table(gs: dict) -> str:
     return "\n".join(lines)
 
 
-#: the shipped `small` pair (data_scripts/eval_protocol.py) beside a `small` study's networks
-SHIPPED_SMALL = {"no prompt (twin)": "no-prompt twin", "RONIN-lite (masks)": "RONIN-lite"}
-
-
 def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
     """A `small` study's networks against the pair shipped with the profile's earlier recipe
-    (``protocol_small_bundled_val.json`` / ``protocol_small_bundled.json``: the same val and test
-    clips) and against the best classical method per task chosen on val: the mean over scenes,
-    and each difference paired scene by scene with a 95 % interval over the scenes (one seed of
-    each network: seed-to-seed variation is not in it), jointly over the table's comparisons."""
+    and against the best classical method per task chosen on val
+    (:func:`ronin_lite.study.against_shipped`): the means over scenes and each paired
+    difference with its interval; then the test scenes one by one."""
+    try:
+        gaps = against_shipped(gs, val, test)
+    except ValueError as exc:
+        raise SystemExit(f"--vs-shipped: {exc}") from None
     seed = str(gs["meta"]["seeds"][0])
-    if gs["meta"]["profile"] != "small" or len(gs["meta"]["seeds"]) != 1:
-        raise SystemExit("--vs-shipped: a one-seed study of the small profile is compared with "
-                         "the shipped small pair")
     labels = [lb for lb in gs["variants"] if lb in SHIPPED_SMALL]
     classical = gs["classical"]["test_per_scene"]
-    n = 2 * len(labels) + len(gs["variants"])  # vs shipped on val and test, vs classical
     lines = ["| network | val: this recipe / shipped | this - shipped, val | test: this recipe / "
              "shipped | this - shipped, test | this - best classical per task (val), test |",
              "|---|---:|---:|---:|---:|---:|"]
     for label, e in gs["variants"].items():
-        ours = {sp: e[sp]["per_seed_scene"][seed] for sp in ("val", "test")}
-        vs_classical = stats.paired_interval({"0": ours["test"]}, {"0": classical}, comparisons=n)
         cells = []
         for sp, shipped in (("val", val), ("test", test)):
+            ours = e[sp]["per_seed_scene"][seed]
+            mean = f"{np.mean(list(ours.values())):.2f}"
             if label not in SHIPPED_SMALL:
-                cells += [f"{np.mean(list(ours[sp].values())):.2f}", ""]
+                cells += [mean, ""]
                 continue
             theirs = shipped["per_scene"][SHIPPED_SMALL[label]]
-            gap = stats.paired_interval({"0": ours[sp]}, {"0": theirs}, comparisons=n)
-            cells += [f"{np.mean(list(ours[sp].values())):.2f} / "
-                      f"{np.mean([theirs[k] for k in ours[sp]]):.2f}", stats.bracket(gap)]
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {stats.bracket(vs_classical)} |")
-    scenes = {sp: len(next(iter(gs["variants"].values()))[sp]["per_seed_scene"][seed])
-              for sp in ("val", "test")}
-    lines.append(f"\n(one seed of each network; intervals over {scenes['val']} val or "
-                 f"{scenes['test']} test scenes, jointly over {n} comparisons)")
+            cells += [f"{mean} / {np.mean([theirs[k] for k in ours]):.2f}",
+                      stats.bracket(gaps[label][sp])]
+        lines.append(f"| {label} | " + " | ".join(cells)
+                     + f" | {stats.bracket(gaps[label]['classical'])} |")
+    shipped_gaps = gaps[labels[0]]
+    lines.append(f"\n(one seed of each network; intervals over {shipped_gaps['val']['n_scenes']} "
+                 f"val or {shipped_gaps['test']['n_scenes']} test scenes, jointly over "
+                 f"{shipped_gaps['test']['comparisons']} comparisons)")
     # test, scene by scene
     columns = {"degraded input": test["per_scene"]["degraded input"],
                **{f"shipped {SHIPPED_SMALL[lb]}": test["per_scene"][SHIPPED_SMALL[lb]]

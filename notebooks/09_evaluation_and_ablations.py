@@ -2240,30 +2240,23 @@ print(small_study["meta"]["command"])
 v_small = small_study["variants"]
 shipped_val = load_result("protocol_small_bundled_val.json")
 shipped_test = load_result("protocol_small_bundled.json")
-SHIPPED = {study.TWIN: "no-prompt twin", MASKS: "RONIN-lite"}
+SHIPPED = study.SHIPPED_SMALL  # study variant -> the shipped network's label in those files
 print("val PSNR of the twin by learning rate (seed 0):",
       {lr: round(s["val_psnr"], 2) for lr, s in small_study["lr_sweep"].items()})
 labels_s = list(v_small)
-val_s = {lb: float(np.mean(list(v_small[lb]["val"]["per_seed_scene"]["0"].values())))
-         for lb in labels_s}
-n_small = 2 * len(SHIPPED) + len(labels_s)  # vs shipped on val and test, vs classical
+val_s = {lb: study.seed_means(v_small[lb]["val"])["0"] for lb in labels_s}
 classical_s = small_study["classical"]["test_per_scene"]
-vs_shipped = {(lb, sp): stats.paired_interval(
-    {"0": v_small[lb][sp]["per_seed_scene"]["0"]}, {"0": ship["per_scene"][SHIPPED[lb]]},
-    comparisons=n_small) for lb in SHIPPED
-    for sp, ship in (("val", shipped_val), ("test", shipped_test))}
-vs_classical = {lb: stats.paired_interval({"0": v_small[lb]["test"]["per_seed_scene"]["0"]},
-                                          {"0": classical_s}, comparisons=n_small)
-                for lb in labels_s}
+# each network minus the shipped one (val, test) and minus the classical row, scene by scene
+against = study.against_shipped(small_study, shipped_val, shipped_test)
 pd.DataFrame({lb: {"val PSNR": f"{val_s[lb]:.2f}",
                    "val, shipped": (f"{shipped_val['val_psnr'][SHIPPED[lb]]:.2f}"
                                     if lb in SHIPPED else ""),
                    "test PSNR": f"{v_small[lb]['test']['psnr']['mean']:.2f}",
                    "vs twin (test)": stats.bracket(v_small[lb]["test"]["gap_vs_twin"])
                    if lb != study.TWIN else "reference",
-                   "vs shipped (test)": stats.bracket(vs_shipped[lb, "test"])
+                   "vs shipped (test)": stats.bracket(against[lb]["test"])
                    if lb in SHIPPED else "",
-                   "vs classical (test)": stats.bracket(vs_classical[lb])}
+                   "vs classical (test)": stats.bracket(against[lb]["classical"])}
               for lb in labels_s}).T
 
 # %%
@@ -2289,10 +2282,10 @@ assert small_study["meta"]["seeds"] == [0] and small_study["meta"]["steps"] == 1
 sweep_s = {float(lr): s["val_psnr"] for lr, s in small_study["lr_sweep"].items()}
 assert max(sweep_s, key=sweep_s.get) == 4e-3 == min(e["lr"] for e in v_small.values())
 assert min(sweep_s) < 4e-3 < max(sweep_s)  # the chosen rate is inside the grid
-for lb in SHIPPED:  # both networks beat the shipped pair on val: the profile's recipe now
-    assert val_s[lb] > shipped_val["val_psnr"][SHIPPED[lb]]
-    assert config.get_profile("small").lr == 4e-3
-ship_m = vs_shipped[MASKS, "test"]
+# both networks beat the shipped pair on val: the profile's recipe now
+assert all(val_s[lb] > shipped_val["val_psnr"][SHIPPED[lb]] for lb in SHIPPED)
+assert config.get_profile("small").lr == 4e-3
+ship_m = against[MASKS]["test"]
 assert 0.6 < ship_m["mean"] < 1.0 and ship_m["low"] > 0  # "about 0.8 dB over the shipped"
 g_m = v_small[MASKS]["test"]["gap_vs_twin"]
 g_c = v_small[LOSS_ONLY]["test"]["gap_vs_twin"]
@@ -2305,6 +2298,7 @@ for sp, g in m_minus_c.items():
     print(f"RONIN-lite (masks) - control, {sp}: {stats.format_interval(g)}")
 assert all(g["high"] < 0 for g in m_minus_c.values())  # "below the control on val and test"
 assert max(val_s, key=val_s.get) == LOSS_ONLY  # "val would have picked the control"
+vs_classical = {lb: a["classical"] for lb, a in against.items()}
 assert -0.3 < vs_classical[MASKS]["mean"] < 0 < vs_classical[LOSS_ONLY]["mean"] < 0.3
 assert all(g["low"] < -1 and g["high"] > 1 for g in vs_classical.values())  # "wide"
 assert vs_classical[MASKS]["mean"] > shipped_test["gaps"][

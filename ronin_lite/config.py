@@ -84,10 +84,10 @@ PROFILES: dict[str, Profile] = {
     "small": Profile(
         # tiny's recipe carried over (6 clips x 2 frames, the gradient norm clipped at 0.01,
         # 25 warm-up steps) at 1,200 steps, about 21 minutes on 2 CPU cores; the rate swept on
-        # the val scenes (the twin, seed 0: 2e-3, 4e-3, 8e-3; 4e-3 the maximum,
-        # results/grounding_study_small_6x2_clip0.01.json, "lr_sweep"). Both networks
-        # beat the pair shipped with the earlier recipe on val (results/protocol_small_bundled_val
-        # .json), which trained 4 x 5 at 6e-4 for 2,400 steps, unclipped (EARLIER_RECIPE)
+        # the val scenes (the twin, seed 0: 2e-3, 4e-3, 8e-3; 4e-3 the maximum;
+        # results/grounding_study_small_6x2_clip0.01.json, "lr_sweep"). Both networks beat on
+        # val the pair shipped with the earlier recipe (4 x 5 at 6e-4 for 2,400 steps,
+        # unclipped: EARLIER_RECIPE; results/protocol_small_bundled_val.json)
         name="small", clip_len=2, crop=96, batch=6, eval_size=128, clips_per_scene=8,
         model="small", steps=1200, lr=4e-3, warmup=25, grad_clip=0.01,
     ),
@@ -101,9 +101,10 @@ PROFILES: dict[str, Profile] = {
 
 #: the batch shape and clipping each profile trained with before its recipe was chosen on val
 #: (``tiny``: 4 clips x 3 frames, unclipped; ``small``: 4 x 5, unclipped, at 6e-4 without
-#: warm-up, the recipe of the shipped ``small-3d-lite`` pair). The ablations and the first grounding studies ran
-#: with it and pin it (``ronin_lite.ablations``, ``ronin_lite.study``), so that their committed
-#: tables are re-made by their commands; a profile absent here has not changed its recipe
+#: warm-up, the recipe of the shipped ``small-3d-lite`` pair). The ablations and the first
+#: grounding studies ran with it and pin it (``ronin_lite.ablations``, ``ronin_lite.study``),
+#: so that their committed tables are re-made by their commands; a profile absent here has not
+#: changed its recipe
 EARLIER_RECIPE: dict[str, dict] = {"tiny": {"batch": 4, "clip_len": 3, "grad_clip": 0.0},
                                    "small": {"batch": 4, "clip_len": 5, "grad_clip": 0.0}}
 

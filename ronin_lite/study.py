@@ -248,6 +248,42 @@ def gain_over_input(split_entry: Mapping) -> dict:
     return stats.scene_seed_interval(table)
 
 
+#: the study variant each shipped `small` checkpoint is, by the label that
+#: ``data_scripts/eval_protocol.py``'s files (``protocol_small_bundled[_val].json``) give it
+SHIPPED_SMALL = {TWIN: "no-prompt twin", "RONIN-lite (masks)": "RONIN-lite"}
+
+
+def against_shipped(results: Mapping, shipped_val: Mapping, shipped_test: Mapping) -> dict:
+    """A one-seed `small` study (a results file) against the pair shipped with the profile's
+    earlier recipe, scored on the same clips by ``eval_protocol.py`` (``shipped_val``,
+    ``shipped_test``), and against the best classical method per task chosen on val.
+
+    ``{label: {"val": iv, "test": iv, "classical": iv}}`` (``val``/``test`` only for the
+    variants that were shipped): each interval is the study network minus the other, paired
+    scene by scene over the split's scenes, 95 % jointly over all of them (one seed of each
+    network: the seeds' variation is not in it)."""
+    seeds = results["meta"]["seeds"]
+    if results["meta"]["profile"] != "small" or len(seeds) != 1:
+        raise ValueError("against_shipped compares a one-seed study of the small profile with "
+                         f"the shipped small pair, not profile {results['meta']['profile']!r} "
+                         f"with seeds {seeds}")
+    seed, variants = str(seeds[0]), results["variants"]
+    n = 2 * sum(lb in SHIPPED_SMALL for lb in variants) + len(variants)
+
+    def pair(ours: Mapping, theirs: Mapping) -> dict:
+        return stats.paired_interval({"0": ours}, {"0": theirs}, comparisons=n)
+
+    out: dict[str, dict] = {}
+    for label, entry in variants.items():
+        test = entry["test"]["per_seed_scene"][seed]
+        out[label] = {"classical": pair(test, results["classical"]["test_per_scene"])}
+        if label in SHIPPED_SMALL:
+            for split, shipped in (("val", shipped_val), ("test", shipped_test)):
+                out[label][split] = pair(entry[split]["per_seed_scene"][seed],
+                                         shipped["per_scene"][SHIPPED_SMALL[label]])
+    return out
+
+
 def per_task(rows: Sequence[Mapping], key: str = "psnr") -> dict[str, float]:
     """Task -> mean of ``key`` over its clips."""
     out: dict[str, list[float]] = {}

@@ -1014,12 +1014,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_command(argv: list[str] | None = None) -> tuple[TrainConfig, dict]:
+    """The command line's run as a :class:`TrainConfig`, and the options that are not part of
+    a run's identity (``ground``, ``quiet``, ``stop_at``). A bad setting raises
+    :class:`ValueError`."""
     args = vars(_parser().parse_args(argv))
-    ground, quiet, stop_at = args.pop("ground"), args.pop("quiet"), args.pop("stop_at")
+    options = {name: args.pop(name) for name in ("ground", "quiet", "stop_at")}
+    return TrainConfig(**args), options
+
+
+def main(argv: list[str] | None = None) -> int:
     try:
-        config = TrainConfig(**args)
-        result = train(config, ground=ground, progress=not quiet, stop_at=stop_at)
+        config, options = parse_command(argv)
+        result = train(config, ground=options["ground"], progress=not options["quiet"],
+                       stop_at=options["stop_at"])
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -422,3 +422,27 @@ def test_each_profile_has_its_own_run_folders_and_another_runs_scores_are_refuse
     # the run's own record is accepted, and its cached scores returned without training
     (folder / RUN_FILE).write_text(json.dumps({"format": 1, "identity": small.identity()}))
     assert script._run(small, {"val": []}, None) == {"val": [{"psnr": 30.0}]}
+
+
+def test_against_shipped_pairs_each_network_scene_by_scene_and_refuses_other_studies():
+    """study.against_shipped (results_tables.py --vs-shipped, notebook 09): the shipped
+    variants get val and test differences to the shipped network of the same label, every
+    variant a test difference to the classical row, all jointly over the comparisons made."""
+    def split(scenes):
+        return {"per_seed_scene": {"0": scenes}}
+
+    ours = {"a": 31.0, "b": 30.0, "c": 29.0}
+    results = {"meta": {"profile": "small", "seeds": [0]},
+               "classical": {"test_per_scene": {"a": 30.0, "b": 30.0, "c": 30.0}},
+               "variants": {study.TWIN: {"val": split(ours), "test": split(ours)},
+                            "control": {"val": split(ours), "test": split(ours)}}}
+    shipped = {"per_scene": {"no-prompt twin": {k: v - 0.5 for k, v in ours.items()}}}
+    gaps = study.against_shipped(results, shipped, shipped)
+    assert set(gaps[study.TWIN]) == {"val", "test", "classical"} and set(gaps["control"]) == {
+        "classical"}
+    assert gaps[study.TWIN]["test"]["mean"] == pytest.approx(0.5)
+    assert gaps["control"]["classical"]["mean"] == pytest.approx(0.0)
+    assert {g["comparisons"] for a in gaps.values() for g in a.values()} == {4}
+    with pytest.raises(ValueError, match="one-seed study of the small profile"):
+        study.against_shipped({**results, "meta": {"profile": "tiny", "seeds": [0]}},
+                              shipped, shipped)

@@ -846,7 +846,7 @@ def test_the_readmes_commands_train_the_shipped_small_runs():
     import shlex
 
     from ronin_lite import checkpoints as ck
-    from ronin_lite.train import _parser, run_differences
+    from ronin_lite.train import parse_command, run_differences
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("### Shipped checkpoints", 1)[1].split("```bash", 1)[1]
@@ -855,9 +855,6 @@ def test_the_readmes_commands_train_the_shipped_small_runs():
                 if line.startswith("python -m ronin_lite.train ")]
     assert len(commands) == 2
     for argv in commands:
-        args = vars(_parser().parse_args(argv[3:]))
-        for name in ("ground", "quiet", "stop_at"):
-            args.pop(name)
-        config = TrainConfig(**args)
+        config, _ = parse_command(argv[3:])
         name = re.search(r"runs/ship/(\S+)", " ".join(argv)).group(1)
         assert run_differences(ck.PRETRAINED_DIR / name, config) == [], name
