@@ -30,7 +30,7 @@ from ronin_lite import evaluate as ev
 from ronin_lite import stats
 from ronin_lite.results import load_result
 from ronin_lite.study import (DEFAULT_SHAPE, SHAPES, SHIPPED_SMALL, against_shipped,
-                              gain_over_input, results_name)
+                              gain_over_input, results_name, scene_means)
 
 TASKS = (("blur", "blur"), ("compression", "JPEG"), ("noise", "noise"))
 
@@ -127,7 +127,6 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
         gaps = against_shipped(gs, val, test)
     except ValueError as exc:
         raise SystemExit(f"--vs-shipped: {exc}") from None
-    seed = str(gs["meta"]["seeds"][0])
     labels = [lb for lb in gs["variants"] if lb in SHIPPED_SMALL]
     classical = gs["classical"]["test_per_scene"]
     lines = ["| network | val: this recipe / shipped | this - shipped, val | test: this recipe / "
@@ -136,7 +135,7 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
     for label, e in gs["variants"].items():
         cells = []
         for sp, shipped in (("val", val), ("test", test)):
-            ours = e[sp]["per_seed_scene"][seed]
+            ours = scene_means(e[sp])
             mean = f"{np.mean(list(ours.values())):.2f}"
             if label not in SHIPPED_SMALL:
                 cells += [mean, ""]
@@ -147,14 +146,19 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
         lines.append(f"| {label} | " + " | ".join(cells)
                      + f" | {stats.bracket(gaps[label]['classical'])} |")
     shipped_gaps = gaps[labels[0]]
-    lines.append(f"\n(one seed of each network; intervals over {shipped_gaps['val']['n_scenes']} "
-                 f"val or {shipped_gaps['test']['n_scenes']} test scenes, jointly over "
-                 f"{shipped_gaps['test']['comparisons']} comparisons)")
+    n_seeds = len(gs["meta"]["seeds"])
+    seeds = f"{n_seeds} seed{'s' if n_seeds > 1 else ''}"
+    lines.append(f"\n(this recipe: {seeds} of each network"
+                 + (", the means over them" if n_seeds > 1 else "")
+                 + f"; the shipped pair: one training run each; intervals over {shipped_gaps['val']['n_scenes']} "
+                 f"val or {shipped_gaps['test']['n_scenes']} test scenes"
+                 + (f" and the {seeds}" if n_seeds > 1 else "")
+                 + f", jointly over {shipped_gaps['test']['comparisons']} comparisons)")
     # test, scene by scene
     columns = {"degraded input": test["per_scene"]["degraded input"],
                **{f"shipped {SHIPPED_SMALL[lb]}": test["per_scene"][SHIPPED_SMALL[lb]]
                   for lb in labels},
-               **{f"{lb}, this recipe": e["test"]["per_seed_scene"][seed]
+               **{f"{lb}, this recipe": scene_means(e["test"])
                   for lb, e in gs["variants"].items()},
                "best classical per task (val)": classical}
     lines += ["", "| test scene | " + " | ".join(columns) + " |",

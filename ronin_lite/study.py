@@ -237,6 +237,13 @@ def seed_means(split_entry: Mapping) -> dict[str, float]:
             for seed, scenes in split_entry["per_seed_scene"].items()}
 
 
+def scene_means(split_entry: Mapping) -> dict[str, float]:
+    """Scene -> a variant's PSNR averaged over its seeds (a results file's
+    ``variants[label][split]``): the per-scene row of tables and figures."""
+    table, _, scenes = stats.scene_seed_table(split_entry["per_seed_scene"])
+    return dict(zip(scenes, map(float, table.mean(axis=0))))
+
+
 def gain_over_input(split_entry: Mapping) -> dict:
     """Restored minus degraded PSNR of a variant on one split (a results file's
     ``variants[label][split]``), per seed and scene, with its interval over both
@@ -254,32 +261,36 @@ SHIPPED_SMALL = {TWIN: "no-prompt twin", "RONIN-lite (masks)": "RONIN-lite"}
 
 
 def against_shipped(results: Mapping, shipped_val: Mapping, shipped_test: Mapping) -> dict:
-    """A one-seed `small` study (a results file) against the pair shipped with the profile's
-    earlier recipe, scored on the same clips by ``eval_protocol.py`` (``shipped_val``,
+    """A `small` study (a results file, one seed or several) against the pair shipped with the
+    profile's earlier recipe, scored on the same clips by ``eval_protocol.py`` (``shipped_val``,
     ``shipped_test``), and against the best classical method per task chosen on val.
 
     ``{label: {"val": iv, "test": iv, "classical": iv}}`` (``val``/``test`` only for the
     variants that were shipped): each interval is the study network minus the other, paired
-    scene by scene over the split's scenes, 95 % jointly over all of them (one seed of each
-    network: the seeds' variation is not in it)."""
-    seeds = results["meta"]["seeds"]
-    if results["meta"]["profile"] != "small" or len(seeds) != 1:
-        raise ValueError("against_shipped compares a one-seed study of the small profile with "
-                         f"the shipped small pair, not profile {results['meta']['profile']!r} "
-                         f"with seeds {seeds}")
-    seed, variants = str(seeds[0]), results["variants"]
+    scene by scene over the split's scenes and over the study's seeds, 95 % jointly over all of
+    them. The shipped networks are one training run each and the classical row has no seed, so
+    each study seed is paired with the same reference: the interval holds the variation of the
+    study's seeds and scenes, not that of the shipped network's seed."""
+    seeds = [str(s) for s in results["meta"]["seeds"]]
+    if results["meta"]["profile"] != "small" or not seeds:
+        raise ValueError("against_shipped compares a study of the small profile with the shipped "
+                         f"small pair, not profile {results['meta']['profile']!r} with seeds "
+                         f"{seeds}")
+    variants = results["variants"]
     n = 2 * sum(lb in SHIPPED_SMALL for lb in variants) + len(variants)
 
-    def pair(ours: Mapping, theirs: Mapping) -> dict:
-        return stats.paired_interval({"0": ours}, {"0": theirs}, comparisons=n)
+    def pair(ours: Mapping, theirs: Mapping) -> dict:  # ours: {seed: {scene: dB}}
+        trained = [s for s in seeds if s in ours]  # a diverged seed has no scores
+        return stats.paired_interval({s: ours[s] for s in trained},
+                                     {s: theirs for s in trained}, comparisons=n)
 
     out: dict[str, dict] = {}
     for label, entry in variants.items():
-        test = entry["test"]["per_seed_scene"][seed]
+        test = entry["test"]["per_seed_scene"]
         out[label] = {"classical": pair(test, results["classical"]["test_per_scene"])}
         if label in SHIPPED_SMALL:
             for split, shipped in (("val", shipped_val), ("test", shipped_test)):
-                out[label][split] = pair(entry[split]["per_seed_scene"][seed],
+                out[label][split] = pair(entry[split]["per_seed_scene"],
                                          shipped["per_scene"][SHIPPED_SMALL[label]])
     return out
 

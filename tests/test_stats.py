@@ -443,6 +443,16 @@ def test_against_shipped_pairs_each_network_scene_by_scene_and_refuses_other_stu
     assert gaps[study.TWIN]["test"]["mean"] == pytest.approx(0.5)
     assert gaps["control"]["classical"]["mean"] == pytest.approx(0.0)
     assert {g["comparisons"] for a in gaps.values() for g in a.values()} == {4}
-    with pytest.raises(ValueError, match="one-seed study of the small profile"):
+    with pytest.raises(ValueError, match="a study of the small profile"):
         study.against_shipped({**results, "meta": {"profile": "tiny", "seeds": [0]}},
                               shipped, shipped)
+    # several seeds: each is paired with the one shipped network (and the classical row)
+    other = {k: v + 1.0 for k, v in ours.items()}
+    results["meta"]["seeds"] = [0, 1]
+    for e in results["variants"].values():
+        for sp in ("val", "test"):
+            e[sp]["per_seed_scene"]["1"] = other
+    gaps = study.against_shipped(results, shipped, shipped)
+    assert gaps[study.TWIN]["test"]["mean"] == pytest.approx(1.0)
+    assert gaps[study.TWIN]["test"]["n_seeds"] == 2
+    assert gaps["control"]["classical"]["mean"] == pytest.approx(0.5)
