@@ -145,15 +145,14 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
                       stats.bracket(gaps[label][sp])]
         lines.append(f"| {label} | " + " | ".join(cells)
                      + f" | {stats.bracket(gaps[label]['classical'])} |")
-    shipped_gaps = gaps[labels[0]]
+    g = gaps[labels[0]]
     n_seeds = len(gs["meta"]["seeds"])
-    seeds = f"{n_seeds} seed{'s' if n_seeds > 1 else ''}"
-    lines.append(f"\n(this recipe: {seeds} of each network"
-                 + (", the means over them" if n_seeds > 1 else "")
-                 + f"; the shipped pair: one training run each; intervals over {shipped_gaps['val']['n_scenes']} "
-                 f"val or {shipped_gaps['test']['n_scenes']} test scenes"
-                 + (f" and the {seeds}" if n_seeds > 1 else "")
-                 + f", jointly over {shipped_gaps['test']['comparisons']} comparisons)")
+    mine = ("one seed of each network" if n_seeds == 1 else
+            f"{n_seeds} seeds of each network, the means over them")
+    seeds = "" if n_seeds == 1 else f" and the {n_seeds} seeds"
+    lines.append(f"\n(this recipe: {mine}; the shipped pair: one training run each; intervals "
+                 f"over {g['val']['n_scenes']} val or {g['test']['n_scenes']} test scenes{seeds}, "
+                 f"jointly over {g['test']['comparisons']} comparisons)")
     # test, scene by scene
     columns = {"degraded input": test["per_scene"]["degraded input"],
                **{f"shipped {SHIPPED_SMALL[lb]}": test["per_scene"][SHIPPED_SMALL[lb]]

@@ -31,8 +31,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 from ronin_lite import stats, study
 from ronin_lite.config import get_profile
 from ronin_lite.io import write_json_atomic
@@ -112,9 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         gap = entry["test"].get("gap_vs_matched")
         print(f"{label}: test {entry['test']['psnr']['mean']:.2f} dB"
               + (f", vs matched {stats.format_interval(gap)}" if gap else ""))
-        per_scene = {s: np.mean([v[s] for v in entry["test"]["per_seed_scene"].values()])
-                     for s in ref["test"]["per_seed_scene"][str(args.seeds[0])]}
-        print("   per test scene:", ", ".join(f"{s} {v:.2f}" for s, v in per_scene.items()))
+        per_scene = study.scene_means(entry["test"])  # scene -> mean over seeds
+        order = ref["test"]["per_seed_scene"][str(args.seeds[0])]
+        print("   per test scene:", ", ".join(f"{s} {per_scene[s]:.2f}" for s in order))
     if args.out:
         write_json_atomic(args.out, results)
         print(f"wrote {args.out}")

@@ -939,13 +939,12 @@ ax.set(xlabel="PSNR gap over the no-prompt twin (dB)",
        title="test, 7 scenes x 3 seeds (joint 95 %)")
 ax = axes[1]
 scenes = list(BUNDLED_SPLITS["test"])  # photographs first, then the real videos
-twin_per = variants[study.TWIN]["test"]["per_seed_scene"]
-twin_scene = np.mean([[twin_per[s][c] for c in scenes] for s in twin_per], axis=0)
+twin_scene = study.scene_means(variants[study.TWIN]["test"])
 for label in others:
-    per = variants[label]["test"]["per_seed_scene"]
-    mean_scene = np.mean([[per[s][c] for c in scenes] for s in per], axis=0)
+    per = study.scene_means(variants[label]["test"])  # scene -> mean over seeds
+    mean_scene = np.array([per[c] - twin_scene[c] for c in scenes])
     color, ls = variant_style(label)
-    ax.plot(range(len(scenes)), mean_scene - twin_scene, marker="o", ls=ls, color=color, ms=4,
+    ax.plot(range(len(scenes)), mean_scene, marker="o", ls=ls, color=color, ms=4,
             label=label)
 ax.axhline(0, color="k", lw=0.8)
 ax.set_xticks(range(len(scenes)), scenes, rotation=30, fontsize=8)
@@ -2245,8 +2244,7 @@ SHIPPED = study.SHIPPED_SMALL  # study variant -> the shipped network's label in
 print("val PSNR of the twin by learning rate (seed 0):",
       {lr: round(s["val_psnr"], 2) for lr, s in small_study["lr_sweep"].items()})
 labels_s = list(v_small)
-val_s = {lb: float(np.mean(list(study.seed_means(v_small[lb]["val"]).values())))
-         for lb in labels_s}  # mean over the seeds of each network's mean over val scenes
+val_s = {lb: v_small[lb]["val"]["psnr"]["mean"] for lb in labels_s}  # over scenes and seeds
 classical_s = small_study["classical"]["test_per_scene"]
 # each network minus the shipped one (val, test) and minus the classical row, scene by scene
 against = study.against_shipped(small_study, shipped_val, shipped_test)
