@@ -58,6 +58,10 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "tiny, 1,200 steps, prompt loss only (never injected), own rates (seeds 0, 1)": (
         ("tiny-3d-lite-promptloss-1200-seed0", "tiny-3d-lite-promptloss-1200-seed1"),
         ("tiny-3d-lite-twin-1200-6x2-seed0", "tiny-3d-lite-twin-1200-6x2-seed1")),
+    # the small study's pair: the tiny profile's recipe at 1,200 steps, 4e-3, the paper's masks
+    "small, 1,200 steps, masks (seeds 0, 1)": (
+        ("small-3d-lite-masks-1200-seed0", "small-3d-lite-masks-1200-seed1"),
+        ("small-3d-lite-twin-1200-seed0", "small-3d-lite-twin-1200-seed1")),
 }
 #: the grounding-study issue's settings ([0, 1] units for the noise)
 NOISE_SIGMA, BLUR_SIGMA, JPEG_QUALITY = 25 / 255, 2.0, 20

@@ -85,6 +85,16 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
         "9b6800aec62d265b657577a56935994fa91ddbf66b91778475b5ac3eabd5b28a",
     "tiny-3d-lite-promptloss-1200-seed1":
         "f2acc3922fba85aa12106209bd971bf6cfa723fc9cffd1dac572dca11265fe38",
+    # the `small` study's pair (the tiny profile's recipe at 1,200 steps, 4e-3, the paper's
+    # masks): RONIN-lite and its no-prompt twin, two seeds each (README, "Shipped checkpoints")
+    "small-3d-lite-masks-1200-seed0":
+        "f61350905312e73498385cfea8be0f3a0fe606b6f38a08181c86b23a17e07493",
+    "small-3d-lite-masks-1200-seed1":
+        "521e05c482f7f974412d1c9a0abd9b094efbd40e4a0128f9b272716e69c5a8c2",
+    "small-3d-lite-twin-1200-seed0":
+        "2e30fa6e64970828824ba904f41605745eb0deb4c87f2fdb312b7a99a828541b",
+    "small-3d-lite-twin-1200-seed1":
+        "5d3cee256b35c2542da77007c70993affbbc994b15ac875ac18d2db71ed6c48f",
     # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
     "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
     "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",

@@ -243,13 +243,18 @@ OWN_RATES_1200 = study.results_name(steps=1200, shape="6 clips x 2 frames", grad
                                    per_variant_lr=True, confirm=2)
 
 
+SMALL_STUDY = study.results_name("small", steps=1200, shape="6 clips x 2 frames", grad_clip=0.01)
+
+
 @pytest.mark.parametrize("name, variant, results_file", [
     ("tiny-3d-lite-film-1200-seed0", "RONIN-lite (FiLM)", study.results_name(steps=1200)),
     ("tiny-3d-lite-twin-1200-seed0", study.TWIN, study.results_name(steps=1200)),
     ("tiny-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", OWN_RATES_1200),
     ("tiny-3d-lite-twin-1200-6x2-seed0", study.TWIN, OWN_RATES_1200),
     ("tiny-3d-lite-promptloss-1200-seed0", "prompt loss only (not injected)",
-     OWN_RATES_1200.replace(".json", "_promptloss.json"))])
+     OWN_RATES_1200.replace(".json", "_promptloss.json")),
+    ("small-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", SMALL_STUDY),
+    ("small-3d-lite-twin-1200-seed0", study.TWIN, SMALL_STUDY)])
 def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant, results_file):
     """The shipped checkpoints are the study's runs: scoring one real-video test scene
     (`carphone`, 8 clips) gives the per-scene PSNR the results file holds for that seed."""
@@ -260,7 +265,8 @@ def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant,
     assert model.config.condition == ("film" if "film" in name else "mask")
     # the control has a prompt path (trained by the prompt loss) that injects nothing
     assert (model.config.prompt and model.config.inject == "none") == ("promptloss" in name)
-    clips = [c for c in study.eval_clips("test") if c.scene == "carphone"]
+    profile = name.split("-")[0]  # a study scores each profile at its own evaluation size
+    clips = [c for c in study.eval_clips("test", profile) if c.scene == "carphone"]
     assert len(clips) == study.PROTOCOL["clips_per_scene"]
     measured = study.per_scene(study.score(model, clips))["carphone"]
     results = load_result(results_file)
