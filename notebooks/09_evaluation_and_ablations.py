@@ -2396,10 +2396,10 @@ assert (task_s[ORACLE_M] > task_s[study.TWIN]).all()  # the oracle gains on ever
 # blur), not from the prompt it then reads. One reading, not tested here: a network that is
 # told the degradation has no need to learn to recognise it in its own features.
 #
-# Against the classical methods chosen per task on val, both are a few hundredths of a dB below,
-# far closer than the shipped pair (about 1 dB below), with intervals several dB wide: the
-# street shots that a tuned Wiener filter deblurs decide it (the figure). The course's +1 dB
-# target over that row is not met at this budget.
+# **Against the classical methods** chosen per task on val, RONIN-lite and the control are both a
+# few hundredths of a dB below, far closer than the shipped pair (about 1 dB below), with
+# intervals several dB wide: one street shot, `bikes_shot2`, decides it (the per-scene figure
+# above; a diagnosis below). The course's +1 dB target over that row is not met at this budget.
 
 # %% [markdown]
 # **The `small` pair, shipped.** Seeds 0 and 1 of RONIN-lite (masks) and of its twin at this
