@@ -150,7 +150,8 @@ def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
     mine = ("one seed of each network" if n_seeds == 1 else
             f"{n_seeds} seeds of each network, the means over them")
     seeds = "" if n_seeds == 1 else f" and the {n_seeds} seeds"
-    lines.append(f"\n(this recipe: {mine}; the shipped pair: one training run each; intervals "
+    lines.append(f"\n(this recipe: {mine}; shipped: the earlier pair, `small-3d-lite` and its "
+                 f"twin, one training run each; intervals "
                  f"over {g['val']['n_scenes']} val or {g['test']['n_scenes']} test scenes{seeds}, "
                  f"jointly over {g['test']['comparisons']} comparisons)")
     # test, scene by scene

@@ -2404,8 +2404,9 @@ assert (task_s[ORACLE_M] > task_s[study.TWIN]).all()  # the oracle gains on ever
 # %% [markdown]
 # **The `small` pair, shipped.** Seeds 0 and 1 of RONIN-lite (masks) and of its twin at this
 # recipe are shipped (`checkpoints/small-3d-lite-masks-1200-seed0`, `-seed1`,
-# `small-3d-lite-twin-1200-seed0`, `-seed1`): the study's own runs, picked by the rule above,
-# not by their test scores. `ronin-lite restore` uses `small-3d-lite-masks-1200-seed0` unless
+# `small-3d-lite-twin-1200-seed0`, `-seed1`), beside the earlier pair that the comparisons
+# above call "shipped": the study's own runs, picked by the rule above, not by their test
+# scores. `ronin-lite restore` uses `small-3d-lite-masks-1200-seed0` unless
 # told otherwise. Their gap on the test scenes, and the real-footage check the `tiny` pairs went
 # through (another pair in `results/real_footage.json`), with the earlier `small` RONIN-lite on
 # the same clips beside it:

@@ -301,8 +301,8 @@ assert diff[1][:, ~edges].mean() > 0.7 * diff[1][:, edges].mean()
 # With one pass the difference is not a seam: it is nearly as large inside the tiles as along
 # their edges, whole tiles at a time, because each tile's attention, pooling and prompt came
 # from its own pixels. With two passes the typical difference falls several-fold (to about an
-# eighth with this network), a small fraction of a grey level, and what is left is strongest along the tiles' edges (the dotted lines),
-# where a tile's convolutions and history search see the tile's border instead of its
+# eighth with this network), a small fraction of a grey level, and what is left is strongest
+# along the tiles' edges (the dotted lines), where a tile's convolutions and history search see the tile's border instead of its
 # neighbour's pixels (the blending across the overlap hides most of that). The price is a second
 # pass: about twice the time per frame (printed in section 3 for 720p; exercise 4 times it
 # here). The README's tiling section measures the same at 720p

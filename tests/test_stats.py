@@ -265,11 +265,12 @@ def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant,
     assert model.config.condition == ("film" if "film" in name else "mask")
     # the control has a prompt path (trained by the prompt loss) that injects nothing
     assert (model.config.prompt and model.config.inject == "none") == ("promptloss" in name)
-    profile = name.split("-")[0]  # a study scores each profile at its own evaluation size
-    clips = [c for c in study.eval_clips("test", profile) if c.scene == "carphone"]
+    results = load_result(results_file)
+    # a study scores each profile at its own evaluation size
+    clips = [c for c in study.eval_clips("test", results["meta"]["profile"])
+             if c.scene == "carphone"]
     assert len(clips) == study.PROTOCOL["clips_per_scene"]
     measured = study.per_scene(study.score(model, clips))["carphone"]
-    results = load_result(results_file)
     assert measured == pytest.approx(
         results["variants"][variant]["test"]["per_seed_scene"]["0"]["carphone"], abs=0.01)
 
