@@ -57,6 +57,13 @@ Departures, and why:
   from ``(seed, clip index)`` and applies it to every frame, degraded and clean alike. The
   target embedding is kept: it describes degradations, which a flip or a rotation does not
   change.
+* **Soft clean frames** (``soften``, off by default; a course addition, not in the paper):
+  with probability 1/2 a training clip's clean frames are blurred by a Gaussian of
+  ``sigma ~ U(0, soften)`` pixels before the degradation, so the target is sometimes soft.
+  The bundled training scenes are sharp photographs, and the real videos of val and test are
+  softer; the ``small`` networks trained on photographs alone were seen to sharpen soft video
+  frames past their clean frames (notebook 09). Those clips are described again (their
+  degraded frames change), in a grounding cache of their own.
 
 **Data and order.** Item ``i`` of :class:`~ronin_lite.data.datasets.TrainClips` is always the
 same clip; step ``s`` uses items ``[s B, (s + 1) B)`` (``B = batch``, the global batch), each once.
@@ -169,6 +176,11 @@ class TrainConfig:
         "clip the gradient's global L2 norm to this value before each update (0: no "
         "clipping; Restormer's training code, which Turtle builds on, clips at 0.01; default: "
         "the profile's)"))
+    soften: float = field(default=0.0, **_opt(
+        "soft clean frames: with probability 1/2 a training clip's clean frames are blurred by "
+        "a Gaussian of sigma ~ U(0, soften) px before degrading, so that the targets are as "
+        "soft as real video frames often are (a course addition; 0: off, every run before it)",
+        study=True))
     decay: str = field(default="weights", **_opt(
         "what the weight decay applies to: weights (of convolutions and linear layers; not "
         "norms, biases, temperatures or scales) | all (every parameter, as runs before it was "
@@ -264,9 +276,9 @@ class TrainConfig:
             raise ValueError(f"--warmup must be in [0, steps), got {self.warmup} of "
                              f"{self.steps} steps")
         if min(self.min_lr, self.weight_decay, self.lambda_prompt, self.num_workers,
-               self.grad_clip) < 0:
-            raise ValueError("min_lr, weight_decay, lambda_prompt, num_workers and grad_clip "
-                             "must be >= 0")
+               self.grad_clip, self.soften) < 0:
+            raise ValueError("min_lr, weight_decay, lambda_prompt, num_workers, grad_clip and "
+                             "soften must be >= 0")
         if self.decay not in DECAYS:
             raise ValueError(f"unknown decay {self.decay!r}; choose one of {list(DECAYS)}")
         if self.prompt_source not in PROMPT_SOURCES:
@@ -490,6 +502,8 @@ def _ground_command(config: TrainConfig, n_clips: int) -> str:
     encoder = f" --encoder {config.encoder}" if config.encoder else ""
     if config.scenes != "builtin":
         encoder += f" --scenes {config.scenes}"
+    if config.soften:
+        encoder += f" --soften {config.soften:g}"
     return (f"{prefix}python data_scripts/ground_split.py --benchmark {config.benchmark} "
             f"--split train --profile {config.profile} --clips {n_clips} --describer "
             f"{config.describer} --seed {config.describer_seed} --root "
@@ -506,7 +520,7 @@ def prepare_targets(config: TrainConfig, ground: bool = False, distributed: bool
     """
     n_clips = config.pool
     name = cache_name(config.benchmark, config.crop, config.data_seed, config.clip_len,
-                      config.scenes)
+                      config.scenes, config.soften)
     path = Path(config.grounding_root) / name / "train"
     meta = json.loads((path / "meta.json").read_text()) if (path / "meta.json").exists() else None
     describer_config = _describer_config(config.describer, config.describer_seed,
@@ -560,7 +574,8 @@ def _ground(config: TrainConfig, name: str, indices: list[int], progress: bool) 
     cache = GroundingCache(config.grounding_root, name, "train", describer.config(), encoder.name)
     bench = _benchmark(config)
     items = ((c.clip_id, c.degraded, c.records) for c in
-             (bench.sample(i, "train", config.clip_len, config.crop) for i in indices))
+             (bench.sample(i, "train", config.clip_len, config.crop, config.soften)
+              for i in indices))
     cache.ground(items, describer, encoder, progress=progress, total=len(indices))
     return cache
 
@@ -619,6 +634,7 @@ def _identity_differences(run_file: Path, config: TrainConfig,
     held.setdefault("train_clips", None)  # every clip once
     held.setdefault("grad_clip", 0.0)  # no clipping, as before it was an option
     held.setdefault("history_gate", False)  # the prompt into the history router (a variant)
+    held.setdefault("soften", 0.0)  # sharp clean frames, as before softening was an option
     if held.get("prompt") is False and ours.get("prompt") is False:
         # without a prompt there is no prompt loss: its weight (0.01 by default in early runs,
         # 1.0 since) changes nothing that is computed
@@ -869,7 +885,8 @@ def _train(config: TrainConfig, ground: bool, progress: bool, stop_at: int | Non
         loss_fn = nn.parallel.DistributedDataParallel(
             loss_fn, device_ids=[device.index] if device.type == "cuda" else None,
             find_unused_parameters=config.clip_len == 1 or config.prompt_source == "describer")
-    clips = TrainClips(_benchmark(config), config.pool, config.clip_len, config.crop)
+    clips = TrainClips(_benchmark(config), config.pool, config.clip_len, config.crop,
+                       soften=config.soften)
     loader = DataLoader(AugmentedClips(clips, config.seed, config.steps * config.batch),
                         batch_sampler=StepBatches(start, end, config.batch, rank, world),
                         collate_fn=collate_clips, num_workers=config.num_workers,

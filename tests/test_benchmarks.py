@@ -157,3 +157,28 @@ def test_schedules_of_benchmarks_cover_every_frame():
     for spec in BENCHMARKS.values():
         for T in (1, 3, 8):
             D.check_schedule(spec.schedule(T, rng), T)
+
+
+def test_soft_clean_frames_blur_the_targets_of_about_half_the_training_clips(small3d):
+    """``sample(soften=s)`` (``TrainConfig.soften``): with probability 1/2 the clean frames are
+    blurred by sigma ~ U(0, s) before the same degradation; the scene, camera path, schedule and
+    degradation seed are those of the plain clip, and the other half are the plain clips."""
+    softened = 0
+    for i in range(40):
+        plain, soft = small3d.sample(i, T=2), small3d.sample(i, T=2, soften=2.0)
+        sigma = soft.info.pop("softened_sigma")
+        assert "softened_sigma" not in plain.info and soft.info == plain.info
+        assert (soft.clip_id, soft.records) == (plain.clip_id, plain.records)
+        assert 0.0 <= sigma < 2.0
+        if sigma == 0.0:
+            assert np.array_equal(soft.clean, plain.clean)
+            assert np.array_equal(soft.degraded, plain.degraded)
+            continue
+        softened += 1
+        np.testing.assert_array_equal(soft.clean, D.gaussian_blur(plain.clean, sigma=sigma))
+    assert 10 <= softened <= 30  # 1/2 of 40, binomial spread
+    clip = TrainClips(small3d, 4, 2, soften=2.0)[1]
+    assert torch.equal(clip["clean"], TrainClips(small3d, 4, 2)[1]["clean"]) == \
+        (small3d.sample(1, T=2, soften=2.0).info["softened_sigma"] == 0.0)
+    with pytest.raises(ValueError, match="soften must be >= 0"):
+        small3d.sample(0, soften=-1.0)

@@ -830,6 +830,14 @@ def test_gradient_clipping_bounds_the_update_norm_and_is_off_by_default(tmp_path
     assert T._identity_differences(old, cfg) == {}
     assert "grad_clip" in T._identity_differences(old, config(tmp_path, grounding_root,
                                                               grad_clip=0.5))
+    # nor a soften (sharp clean frames, every run before it was an option)
+    held["identity"].pop("soften")
+    old.write_text(json.dumps(held))
+    assert T._identity_differences(old, cfg) == {}
+    assert T._identity_differences(old, config(tmp_path, grounding_root, soften=1.0)) == \
+        {"soften": (0.0, 1.0)}
+    with pytest.raises(ValueError, match="soften"):
+        config(tmp_path, grounding_root, soften=-1.0)
     with pytest.raises(ValueError, match="grad_clip"):
         config(tmp_path, grounding_root, grad_clip=-1.0)
     # left at None, it is the profile's: tiny and small clip at 0.01 (their recipe), full never
@@ -858,3 +866,21 @@ def test_the_readmes_commands_train_the_shipped_small_runs():
         config, _ = parse_command(argv[3:])
         name = re.search(r"runs/ship/(\S+)", " ".join(argv)).group(1)
         assert run_differences(ck.PRETRAINED_DIR / name, config) == [], name
+
+
+def test_runs_on_soft_clean_frames_ground_a_cache_of_their_own(tmp_path):
+    """``soften`` changes the degraded frames the describer reads, so its clips are grounded in
+    a cache of their own (``..._soft<sigma>``), and the command a missing cache prints says so."""
+    from ronin_lite.grounding import cache_name
+    from ronin_lite.grounding.ground import main as ground_main
+    from ronin_lite.train import prepare_targets
+
+    cfg = config(tmp_path, tmp_path / "g", soften=1.0)
+    with pytest.raises(FileNotFoundError, match="--soften 1"):
+        prepare_targets(cfg)
+    prepare_targets(cfg, ground=True, progress=False)
+    name = cache_name("3d-lite", CROP, 0, T, soften=1.0)
+    assert [p.name for p in (tmp_path / "g").iterdir()] == [name]
+    assert name == f"3d-lite_{CROP}px_T{T}_seed0_soft1"
+    with pytest.raises(SystemExit, match="train only"):
+        ground_main(["--split", "val", "--soften", "1", "--profile", "tiny"])

@@ -53,6 +53,8 @@ from .frames import to_uint8
 from .scenes import Scene, scenes_from
 
 SPLITS = ("train", "val", "test")
+#: how often :meth:`Benchmark.sample` softens a training clip's clean frames when asked to
+SOFTEN_PROBABILITY = 0.5
 
 #: The fixed split of the bundled scenes (by scene, so test scenes never appear in training).
 BUILTIN_SPLITS: dict[str, tuple[str, ...]] = {
@@ -245,26 +247,42 @@ class Benchmark:
         return scenes
 
     def _make(self, scene: Scene, split: str, index: int, T: int, size: int,
-              clip_id: str) -> BenchmarkClip:
+              clip_id: str, soften: float = 0.0) -> BenchmarkClip:
         rng = self._rng(split, index, 0)
         kind = _CAMERA_KINDS[rng.integers(len(_CAMERA_KINDS))]
         clean, info = make_clip(scene, T, size, rng, kind=kind)
+        softened = 0.0
+        if soften > 0:  # its own stream: the camera path and the degradation stay the same
+            soft_rng = self._rng(split, index, 2)
+            if soft_rng.random() < SOFTEN_PROBABILITY:
+                softened = float(soft_rng.uniform(0.0, soften))
+                clean = D.gaussian_blur(clean, sigma=softened)  # (T, H, W, 3), every frame
         schedule = self.spec.schedule(T, rng)
         deg_seed = int(rng.integers(2**31))
         degraded, records = D.apply_schedule(clean, schedule, deg_seed)
         info = {**info, "benchmark": self.name, "seed": self.seed, "split": split,
                 "index": index, "degradation_seed": deg_seed}
+        if soften > 0:
+            info["softened_sigma"] = softened
         return BenchmarkClip(clip_id, scene.name, degraded, clean, records, info)
 
     def sample(self, index: int, split: str = "train", T: int = 3,
-               size: int | None = None) -> BenchmarkClip:
+               size: int | None = None, soften: float = 0.0) -> BenchmarkClip:
         """Training clip number ``index``: a random scene of ``split``, a random camera path, a
-        random schedule, all drawn from ``(seed, split, index)`` - the same index, the same clip."""
+        random schedule, all drawn from ``(seed, split, index)`` - the same index, the same clip.
+
+        ``soften`` > 0 (soft clean frames, a course addition for training): with probability
+        :data:`SOFTEN_PROBABILITY` the clip's clean frames are blurred by a Gaussian of
+        ``sigma ~ U(0, soften)`` pixels *before* degrading, so the target itself is soft, as
+        the frames of real video often are (the bundled photographs are sharp). Drawn from a
+        stream of its own: the scene, camera path and degradation are those of ``soften=0``."""
+        if soften < 0:
+            raise ValueError(f"soften must be >= 0 (a blur sigma in pixels), got {soften}")
         scenes = self._scenes(split)
         rng = self._rng(split, index, 1)
         scene = scenes[rng.integers(len(scenes))]
         return self._make(scene, split, index, T, size or self.size,
-                          f"{split}/{scene.name}/{index:06d}")
+                          f"{split}/{scene.name}/{index:06d}", soften)
 
     def clips(self, split: str = "test", T: int | None = None) -> Iterator[BenchmarkClip]:
         """The fixed evaluation clips of ``split``: ``clips_per_scene`` per scene, in order."""

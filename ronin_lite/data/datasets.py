@@ -42,11 +42,11 @@ class TrainClips(Dataset):
     """``length`` training clips of ``T`` frames at ``size`` x ``size``, generated on the fly."""
 
     def __init__(self, benchmark: Benchmark, length: int, T: int, size: int | None = None,
-                 split: str = "train"):
+                 split: str = "train", soften: float = 0.0):
         if length < 1 or T < 1:
             raise ValueError(f"length and T must be >= 1, got length={length}, T={T}")
         self.benchmark, self.length, self.T = benchmark, int(length), int(T)
-        self.size, self.split = size or benchmark.size, split
+        self.size, self.split, self.soften = size or benchmark.size, split, float(soften)
 
     def __len__(self) -> int:
         return self.length
@@ -54,7 +54,8 @@ class TrainClips(Dataset):
     def __getitem__(self, index: int) -> dict:
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for {self.length} clips")
-        return clip_to_item(self.benchmark.sample(index, self.split, self.T, self.size))
+        return clip_to_item(self.benchmark.sample(index, self.split, self.T, self.size,
+                                                  self.soften))
 
 
 class EvalClips(Dataset):

@@ -43,13 +43,16 @@ Item = tuple[str, np.ndarray, Sequence | None]  # (clip_id, frames (T, H, W, 3),
 
 
 def cache_name(benchmark: str, size: int, seed: int, clip_len: int | None = None,
-               scenes: str = "builtin") -> str:
+               scenes: str = "builtin", soften: float = 0.0) -> str:
     """The ``benchmark`` folder name of a cache: the benchmark with everything that shapes its
     clips (``3d-lite_64px_T3_seed0``), since clip ids alone do not say the size or length.
     Clips of a user's own scenes (``scenes``: a folder) get the folder's name and a digest of
-    its scene names (``3d-lite_64px_T3_seed0_scenes-myvideos-1a2b3c4d``)."""
+    its scene names (``3d-lite_64px_T3_seed0_scenes-myvideos-1a2b3c4d``); clips whose clean
+    frames were softened (``Benchmark.sample(soften=...)``) end in ``_soft<sigma>``."""
     length = f"_T{int(clip_len)}" if clip_len is not None else ""
     name = f"{benchmark}_{int(size)}px{length}_seed{int(seed)}"
+    if soften:
+        name += f"_soft{float(soften):g}"
     if scenes != "builtin":
         from ..data.scenes import scenes_from
 

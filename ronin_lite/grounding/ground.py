@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "the real videos), or a folder of your images, videos or frame folders "
                         "(split by scene)")
     parser.add_argument("--profile", default=None, help="tiny | small | full (default: auto)")
+    parser.add_argument("--soften", type=float, default=0.0,
+                        help="training clips with softened clean frames (TrainConfig.soften; "
+                             "train split only)")
     parser.add_argument("--clips", type=int, default=None,
                         help="training clips to ground (train only; default: the profile's "
                              "steps x batch, one clip per training sample)")
@@ -67,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def clip_items(bench, split: str, clip_len: int, size: int, n_clips: int,
-               finished: set[int]) -> Iterator[tuple]:
+               finished: set[int], soften: float = 0.0) -> Iterator[tuple]:
     """``(clip_id, degraded, records)`` of the clips to ground; training clips in
     ``finished`` are skipped before being synthesised."""
     if split != "train":
@@ -77,7 +80,7 @@ def clip_items(bench, split: str, clip_len: int, size: int, n_clips: int,
     for index in range(n_clips):
         if index in finished:
             continue
-        clip = bench.sample(index, split, clip_len, size)
+        clip = bench.sample(index, split, clip_len, size, soften)
         yield clip.clip_id, clip.degraded, clip.records
 
 
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         else bench.num_clips(args.split)
     if n_clips < 1:
         raise SystemExit(f"--clips must be >= 1, got {n_clips}")
+    if args.soften and not train:
+        raise SystemExit("--soften softens training clips: use it with --split train only")
 
     describer = make_describer(
         args.describer, seed=args.seed,
@@ -110,14 +115,16 @@ def main(argv: list[str] | None = None) -> int:
             "max_new_tokens": args.max_new_tokens, "trust_remote_code": args.trust_remote_code}
            if args.describer.startswith("vlm:") else {}))
     encoder = TextEncoder(args.encoder, device=args.device)
-    name = cache_name(args.benchmark, size, profile.seed, clip_len, args.scenes)
+    name = cache_name(args.benchmark, size, profile.seed, clip_len, args.scenes,
+                      args.soften if train else 0.0)
     cache = GroundingCache(args.root or data_root() / "grounding", name, args.split, describer.config(), encoder.name)
     print(f"grounding {args.benchmark} / {args.split}: {n_clips} clips x {clip_len} frames at "
           f"{size} px (profile {profile.name}), describer {describer.name}, encoder "
           f"{encoder.name} ({encoder.dim}-d) -> {cache.path}")
     done = cache.done_keys() if cache.exists() else set()
     finished = _finished_indices(done, clip_len) & set(range(n_clips)) if train else set()
-    counts = cache.ground(clip_items(bench, args.split, clip_len, size, n_clips, finished),
+    counts = cache.ground(clip_items(bench, args.split, clip_len, size, n_clips, finished,
+                                     args.soften),
                           describer, encoder, progress=True, chunk_frames=args.chunk_frames,
                           total=n_clips - len(finished))
     already = counts["skipped"] + len(finished) * clip_len
