@@ -118,6 +118,33 @@ def lr_table(gs: dict) -> str:
     return "\n".join(lines)
 
 
+def choices_table(gs: dict) -> str:
+    """The recipe choices of a study, scored on val only (``run_grounding_study.py choose``,
+    the results file's ``val_choices``): per val scene and over them, RONIN-lite's defaults
+    (the reference) and each choice, on the seeds the choices trained with, and each choice's
+    paired gap over the reference, jointly over the choices made. Test is never read."""
+    vc = gs.get("val_choices")
+    if not vc:
+        raise SystemExit("--choices-table: this results file has no recipe choices scored on "
+                         "val (run_grounding_study.py choose, then report)")
+    seeds = [str(seed) for seed in vc.get("seeds", gs["meta"]["seeds"])]
+    reference = gs["variants"][vc["reference"]]["val"]["per_seed_scene"]
+    rows = {f"{vc['reference']} (reference)": {s: reference[s] for s in seeds},
+            **{label: c["per_seed_scene"] for label, c in vc["choices"].items()}}
+    scenes = list(next(iter(rows.values()))[seeds[0]])
+    plural = "s" if len(seeds) > 1 else ""
+    lines = [f"| val PSNR (dB), seed{plural} {', '.join(seeds)} | "
+             + " | ".join(scenes) + " | mean | vs reference [joint 95 %] |",
+             "|---|" + "---:|" * (len(scenes) + 2)]
+    for label, table in rows.items():
+        per_scene = {sc: np.mean([table[s][sc] for s in seeds]) for sc in scenes}
+        gap = vc["choices"].get(label, {}).get("gap_vs_reference")
+        lines.append(f"| {label} | " + " | ".join(f"{per_scene[sc]:.2f}" for sc in scenes)
+                     + f" | {np.mean(list(per_scene.values())):.2f} | "
+                     + (stats.bracket(gap) if gap else "reference") + " |")
+    return "\n".join(lines)
+
+
 def vs_shipped_table(gs: dict, val: dict, test: dict) -> str:
     """A `small` study's networks against the pair shipped with the profile's earlier recipe
     and against the best classical method per task chosen on val
@@ -293,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr-table", action="store_true",
                    help="with --study: also the val learning-rate table of a study where each "
                         "variant trained at its own rate (--per-variant-lr)")
+    p.add_argument("--choices-table", action="store_true",
+                   help="with --study: the recipe choices scored on val (val_choices)")
     p.add_argument("--vs-shipped", action="store_true",
                    help="with --study (a one-seed small study): its networks against the shipped "
                         "small pair on val and test, and against the classical row")
@@ -328,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n`{gs['meta']['command']}`\n\n{study_table(gs)}")
             if args.lr_table:
                 print(f"\n{lr_table(gs)}")
+            if args.choices_table:
+                print(f"\n{choices_table(gs)}")
             if args.vs_shipped:
                 shipped = [load_result(f"protocol_small_bundled{tail}.json")
                            for tail in ("_val", "")]

@@ -268,15 +268,37 @@ def prompt_agreement(cfg, clips, targets) -> dict:
     return done["val_prompt"]
 
 
-def val_choices(args, lr: float) -> dict:
+def earlier_entry(args, earlier: dict | None, label: str, changes: dict, lr: float) -> dict | None:
+    """``--earlier``: the variant ``label`` as the results file ``earlier`` reports it, where
+    that file records this very recipe (profile, benchmark, steps, batch shape, clipping, seeds,
+    and the variant's changes and rate), with ``from`` naming the file; its gaps are dropped, to
+    be recomputed beside this report's variants. ``None`` where the file has no such entry."""
+    if earlier is None or label not in earlier["variants"]:
+        return None
+    meta, entry = earlier["meta"], earlier["variants"][label]
+    ours = {"profile": args.profile, "steps": args.steps or study.get_profile(args.profile).steps,
+            "shape": args.shape, "grad_clip": args.grad_clip, "seeds": args.seeds,
+            "benchmark": args.benchmark}
+    theirs = {**{k: meta.get(k) for k in ours}, "benchmark": meta["protocol"]["benchmark"]}
+    if theirs != ours or entry["changes"] != changes or entry["lr"] != lr:
+        return None
+    out = {**entry, "from": Path(args.earlier).name}
+    for split in ("val", "test"):
+        out[split] = {k: v for k, v in entry[split].items() if k != "gap_vs_twin"}
+    return out
+
+
+def val_choices(args, lr: float, earlier: dict | None = None) -> dict:
     """The finished ``choose`` runs: per choice, its val PSNR and its paired gap over
     RONIN-lite's defaults (:data:`ronin_lite.study.CHOICE_REFERENCE`, the same seeds), jointly
     over the choices made, and how well its prompt approximates the text on val (R^2: what
     the prompt-loss weight and the centring trade against restoration). Test is not read."""
+    seeds = args.choice_seeds or args.seeds
+
     def per_seed(changes) -> dict | None:
         out = {}
-        for seed in args.seeds:
-            f = Path(_config(args, changes, seed, lr).run_dir) / SCORES
+        for seed in seeds:
+            f = Path(_config(args, study.with_shape(changes, args.shape), seed, lr).run_dir) / SCORES
             if not f.exists():
                 return None
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
@@ -289,16 +311,30 @@ def val_choices(args, lr: float) -> dict:
         if val_clips is None:
             val_clips = study.eval_clips("val", args.profile, benchmark=args.benchmark)
             targets = study.described_embeddings(val_clips, "statistics", 0, _encoder())
-        return {str(seed): prompt_agreement(_config(args, changes, seed, lr), val_clips, targets)
-                for seed in args.seeds}
+        return {str(seed): prompt_agreement(_config(args, study.with_shape(changes, args.shape),
+                                                    seed, lr), val_clips, targets)
+                for seed in seeds}
 
+    reference_changes = study.with_shape(study.VARIANTS[study.CHOICE_REFERENCE], args.shape)
     reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
-    found = {label: per_seed(changes) for label, changes in study.CHOICES.items()}
+    reference_from = None
+    if reference is None:  # its runs made elsewhere: the per-seed table of --earlier's file
+        entry = earlier_entry(args, earlier, study.CHOICE_REFERENCE, reference_changes, lr)
+        table = entry and entry["val"]["per_seed_scene"]
+        if table and all(str(seed) in table for seed in seeds):
+            reference = {str(seed): table[str(seed)] for seed in seeds}
+            reference_from = entry["from"]
+    found = {label: per_seed(changes) for label, changes in study.CHOICES.items()
+             if not args.choices or label in args.choices}
     found = {label: table for label, table in found.items() if table}
     if reference is None or not found:
         return {}
     out = {"reference": study.CHOICE_REFERENCE, "split": "val", "choices": {},
            "prompt_targets": "the statistics describer's descriptions of the val frames"}
+    if seeds != args.seeds:
+        out["seeds"] = seeds
+    if reference_from:  # no run here to measure its prompt's agreement with
+        out["reference_from"] = reference_from
     for label, table in found.items():
         scenes_table, _, _ = stats.scene_seed_table(table)
         out["choices"][label] = {
@@ -308,7 +344,8 @@ def val_choices(args, lr: float) -> dict:
             "prompt": grounding(study.CHOICES[label])}
     ref_table, _, _ = stats.scene_seed_table(reference)
     out["reference_psnr"] = stats.scene_seed_interval(ref_table)
-    out["reference_prompt"] = grounding(study.VARIANTS[study.CHOICE_REFERENCE])
+    if not reference_from:
+        out["reference_prompt"] = grounding(study.VARIANTS[study.CHOICE_REFERENCE])
     return out
 
 
@@ -334,6 +371,16 @@ def main(argv: list[str] | None = None) -> int:
                         "the twin alone); report: these beside the twin (default: every "
                         "variant with finished runs), e.g. variants added to a study later, "
                         "compared in a file of their own (--out)")
+    p.add_argument("--choices", nargs="+", default=None, choices=list(study.CHOICES),
+                   help="choose: train these recipe choices only; report: report these only "
+                        "(default: all)")
+    p.add_argument("--choice-seeds", nargs="+", type=int, default=None,
+                   help="report: the seeds the recipe choices were trained with (default: "
+                        "--seeds)")
+    p.add_argument("--earlier", default=None,
+                   help="report: a results file whose variants stand in for runs that are not "
+                        "in --runs (made on another machine), where it records the same recipe; "
+                        "their entries name it (from), and every gap is recomputed")
     p.add_argument("--per-variant-lr", action="store_true",
                    help="compare/report: every variant at its own rate chosen on val (its sweep "
                         "runs; sweep --variants makes them) instead of the twin's")
@@ -425,8 +472,13 @@ def main(argv: list[str] | None = None) -> int:
         lr = chosen_lr(args)
         val = {"val": study.eval_clips("val", args.profile, benchmark=args.benchmark)}
         for label, changes in study.CHOICES.items():
+            if args.choices and label not in args.choices:
+                continue
+            if "soften" in changes:  # its cache: the softened clips' descriptions
+                prepare_targets(_config(args, study.with_shape(changes, args.shape), 0, lr),
+                                ground=True, progress=False)
             for seed in args.seeds:
-                cfg = _config(args, changes, seed, lr)
+                cfg = _config(args, study.with_shape(changes, args.shape), seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, val, None)
         return 0
@@ -442,7 +494,8 @@ def main(argv: list[str] | None = None) -> int:
                 {"val_psnr": None, "non_finite": True, "train_seconds": s["train_seconds"]}
                 for lr_i, s in sweep_scores(args, label).items()}
 
-    sweep = sweep_table()
+    earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else None
+    sweep = sweep_table() or (earlier or {}).get("lr_sweep", {})
     variants, failed = {}, {}
     for label, changes in study.VARIANTS.items():
         if args.variants and label not in args.variants and label != study.TWIN:
@@ -471,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
             scores[seed] = json.loads(f.read_text())
             entry["config"] = cfg.portable_dict()
         if len(scores) != len(args.seeds):
+            known = earlier_entry(args, earlier, label, changes, entry["lr"])
+            if known and not (args.per_variant_lr and args.lr is None):
+                variants[label] = known  # its runs made elsewhere, reported in --earlier
             continue  # reported once every seed has run
         for seed, s in scores.items():
             if study.diverged(s):  # decided on val; its scores stay in the file, apart
@@ -502,7 +558,9 @@ def main(argv: list[str] | None = None) -> int:
                  "protocol": {**study.PROTOCOL, "benchmark": args.benchmark},
                  "steps": args.steps or study.get_profile(args.profile).steps,
                  "warmup": study.WARMUP, "seeds": args.seeds, "sweep_seed": args.sweep_seed,
-                 "chosen_lr": lr, "sweep_choice": sweep_choice(args),
+                 "chosen_lr": lr, "sweep_choice": (sweep_choice(args) if sweep_scores(args)
+                                                   or not earlier
+                                                   else earlier["meta"]["sweep_choice"]),
                  "lr_rule": ("each variant at its own rate, chosen on val (its entry's lr and "
                              "lr_sweep" + (f"; the {args.confirm} best rates of the sweep "
                                            "re-scored on val over every seed: lr_confirm"
@@ -516,6 +574,8 @@ def main(argv: list[str] | None = None) -> int:
                  "reference": study.TWIN,
                  "bootstrap": f"stats.scene_seed_interval, {stats.N_BOOT} resamples"},
         "lr_sweep": sweep, "variants": variants}
+    if args.earlier:
+        results["meta"]["earlier"] = Path(args.earlier).name
     shapes = shape_scores(args, lr)
     if shapes:  # the batch shapes on val (the twin, the sweep seed, the chosen rate)
         results["shape_sweep"] = {
@@ -530,8 +590,7 @@ def main(argv: list[str] | None = None) -> int:
             gaps = study.gap_table(results, split)
             for label, gap in gaps.items():
                 variants[label][split]["gap_vs_twin"] = gap
-    choices = (val_choices(args, lr) if args.shape == study.DEFAULT_SHAPE
-               and not args.per_variant_lr else {})
+    choices = val_choices(args, lr, earlier) if not args.per_variant_lr else {}
     if choices:
         results["val_choices"] = choices
     classical = Path(args.results) / f"baselines_bundled_{args.profile}.json"

@@ -81,6 +81,9 @@ VARIANTS: dict[str, dict] = {
     # features) but the prompt never touches the restoration; if it matches RONIN-lite (FiLM),
     # the gain is the auxiliary task of recognising the degradation, not the conditioning
     "prompt loss only (not injected)": {"inject": "none"},
+    # RONIN-lite trained on soft clean frames as well (TrainConfig.soften; the range chosen on
+    # val among CHOICES, at small: results/grounding_study_small_6x2_clip0.01_soft.json)
+    "RONIN-lite (masks), soft clean frames": {"soften": 2.0},
 }
 #: the recipe choices of RONIN-lite made on the **val** scenes only (the evaluation-protocol
 #: issue): label -> changes against RONIN-lite's defaults (the reference, ``CHOICE_REFERENCE``);
@@ -92,7 +95,14 @@ CHOICES: dict[str, dict] = {
     "raw prompt targets (no centring)": {"target_norm": "none"},
     # the paper's plain sigmoid masks, default initialisation (ours: 2 sigmoid, identity at init)
     "plain sigmoid masks (the paper's)": {"condition": "sigmoid"},
+    # soft clean frames (TrainConfig.soften): half the training clips get targets blurred by
+    # sigma ~ U(0, s) px, since the real videos' frames are softer than the bundled photographs
+    # and the networks were seen to sharpen them past their clean frames (the evaluation issue)
+    "soft clean frames (sigma <= 1 px)": {"soften": 1.0},
+    "soft clean frames (sigma <= 2 px)": {"soften": 2.0},
 }
+
+
 def grounded_choice(val_choices: Mapping) -> str:
     """The rule for the prompt path's recipe (``val_choices`` of a results file): among
     RONIN-lite's defaults and the :data:`CHOICES` whose prompt stays grounded on val (R^2 of

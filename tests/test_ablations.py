@@ -152,6 +152,8 @@ def test_readme_holds_the_study_and_protocol_tables_of_the_committed_results(cap
         assert tables.main(["--study", "--lr-table", "--file", name]) == 0
     assert tables.main(["--study", "--profile", "small", "--shape", "6 clips x 2 frames",
                         "--grad-clip", "0.01", "--vs-shipped"]) == 0
+    assert tables.main(["--study", "--file", "grounding_study_small_6x2_clip0.01_soft.json",
+                        "--vs-shipped", "--choices-table"]) == 0
     assert tables.main(["--real-footage"]) == 0
     assert tables.main(["--prompt-tests", "ronin_tiny-3d-lite-masks-1200-seed0.json",
                         "ronin_tiny-3d-lite-masks-1200-seed1.json"]) == 0

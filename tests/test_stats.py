@@ -136,7 +136,8 @@ def test_val_choices_read_val_only_and_pair_with_ronin_lites_defaults(tmp_path):
 
     script = load_script("run_grounding_study")
     args = Namespace(seeds=[0, 1], profile="tiny", steps=40, runs=str(tmp_path / "runs"),
-                     grounding=str(tmp_path / "g"), benchmark="3d-lite", grad_clip=0.0)
+                     grounding=str(tmp_path / "g"), benchmark="3d-lite", grad_clip=0.0,
+                     shape=study.DEFAULT_SHAPE, choices=None, choice_seeds=None, earlier=None)
 
     def write(changes, seed, offset, with_test=False):
         cfg = study.study_config(changes, seed, 4e-3, "tiny", 40, runs=args.runs,
@@ -185,6 +186,62 @@ def _check_val_choices(script, args, write):
     assert out["reference_psnr"]["mean"] == pytest.approx(25.55)
     assert out["choices"][labels[0]]["prompt"]["0"]["r2"] == 0.5
     assert set(out["reference_prompt"]) == {"0", "1"}
+
+
+def test_a_report_takes_variants_made_elsewhere_from_an_earlier_results_file(tmp_path):
+    """``report --earlier FILE``: a variant whose runs are not on this machine is read from a
+    results file that records the same recipe (its gaps dropped, to be recomputed), and a
+    recipe choice run here at some seeds is paired with that file's RONIN-lite on those seeds;
+    a file of another recipe (steps, rate, changes) is never used."""
+    from argparse import Namespace
+    from pathlib import Path
+
+    from data_script_loader import load_script
+
+    script = load_script("run_grounding_study")
+    shape = "6 clips x 2 frames"
+    args = Namespace(seeds=[0, 1], profile="tiny", steps=40, runs=str(tmp_path / "runs"),
+                     grounding=str(tmp_path / "g"), benchmark="3d-lite", grad_clip=0.01,
+                     shape=shape, choices=None, choice_seeds=[0],
+                     earlier=str(tmp_path / "earlier.json"))
+    changes = study.with_shape(study.VARIANTS[study.CHOICE_REFERENCE], shape)
+    table = {"0": {"flower": 26.0, "bikes_shot1": 27.0}, "1": {"flower": 26.5, "bikes_shot1": 27.5}}
+    split = {"per_seed_scene": table, "gap_vs_twin": {"mean": 0.3}}
+    earlier = {"meta": {"profile": "tiny", "steps": 40, "shape": shape, "grad_clip": 0.01,
+                        "seeds": [0, 1], "protocol": {"benchmark": "3d-lite"}},
+               "variants": {study.CHOICE_REFERENCE: {"changes": changes, "lr": 4e-3,
+                                                     "val": split, "test": split}}}
+    entry = script.earlier_entry(args, earlier, study.CHOICE_REFERENCE, changes, 4e-3)
+    assert entry["from"] == "earlier.json" and entry["val"]["per_seed_scene"] == table
+    assert "gap_vs_twin" not in entry["val"] and "gap_vs_twin" not in entry["test"]
+    assert script.earlier_entry(args, earlier, study.CHOICE_REFERENCE, changes, 8e-3) is None
+    assert script.earlier_entry(args, earlier, study.CHOICE_REFERENCE, {}, 4e-3) is None
+    assert script.earlier_entry(Namespace(**{**vars(args), "steps": 80}), earlier,
+                                study.CHOICE_REFERENCE, changes, 4e-3) is None
+    assert script.earlier_entry(args, earlier, study.TWIN, changes, 4e-3) is None
+    assert script.earlier_entry(args, None, study.CHOICE_REFERENCE, changes, 4e-3) is None
+
+    label = "soft clean frames (sigma <= 1 px)"
+    cfg = script._config(args, study.with_shape(study.CHOICES[label], shape), 0, 4e-3)
+    assert "soften=1.0" in cfg.run_dir and cfg.soften == 1.0
+    folder = Path(cfg.run_dir)
+    folder.mkdir(parents=True)
+    rows = [{"scene": "flower", "task": "noise", "psnr": 27.0},
+            {"scene": "bikes_shot1", "task": "blur", "psnr": 29.0}]
+    (folder / script.SCORES).write_text(json.dumps({"val": rows}))
+    script.prompt_agreement = lambda cfg, clips, targets: {"r2": 0.5}
+    study_clips, described = study.eval_clips, study.described_embeddings
+    study.eval_clips = lambda *a, **k: []
+    study.described_embeddings = lambda *a, **k: []
+    script._encoder = lambda: None
+    try:
+        out = script.val_choices(args, 4e-3, earlier)
+    finally:
+        study.eval_clips, study.described_embeddings = study_clips, described
+    assert list(out["choices"]) == [label] and out["seeds"] == [0]
+    assert out["reference_from"] == "earlier.json" and "reference_prompt" not in out
+    gap = out["choices"][label]["gap_vs_reference"]
+    assert gap["mean"] == pytest.approx(1.5) and (gap["n_scenes"], gap["n_seeds"]) == (2, 1)
 
 
 def test_batch_shapes_keep_the_frames_per_step_and_the_variants_own_shape():
@@ -254,15 +311,19 @@ SMALL_STUDY = study.results_name("small", steps=1200, shape="6 clips x 2 frames"
     ("tiny-3d-lite-promptloss-1200-seed0", "prompt loss only (not injected)",
      OWN_RATES_1200.replace(".json", "_promptloss.json")),
     ("small-3d-lite-masks-1200-seed0", "RONIN-lite (masks)", SMALL_STUDY),
-    ("small-3d-lite-twin-1200-seed0", study.TWIN, SMALL_STUDY)])
+    ("small-3d-lite-twin-1200-seed0", study.TWIN, SMALL_STUDY),
+    ("small-3d-lite-masks-soft-1200-seed0", "RONIN-lite (masks), soft clean frames",
+     SMALL_STUDY.replace(".json", "_soft.json"))])
 def test_the_shipped_1200_step_pairs_reproduce_their_study_scores(name, variant, results_file):
     """The shipped checkpoints are the study's runs: scoring one real-video test scene
     (`carphone`, 8 clips) gives the per-scene PSNR the results file holds for that seed."""
-    from ronin_lite.checkpoints import load_pretrained
+    from ronin_lite.checkpoints import load_pretrained, pretrained_folder, verify_checkpoint
     from ronin_lite.results import load_result
 
     model = load_pretrained(name).eval()
     assert model.config.condition == ("film" if "film" in name else "mask")
+    trained = verify_checkpoint(pretrained_folder(name))["config"]  # its TrainConfig
+    assert trained.get("soften", 0.0) == (2.0 if "soft" in name else 0.0)
     # the control has a prompt path (trained by the prompt loss) that injects nothing
     assert (model.config.prompt and model.config.inject == "none") == ("promptloss" in name)
     results = load_result(results_file)
