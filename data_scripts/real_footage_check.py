@@ -62,6 +62,11 @@ PAIRS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "small, 1,200 steps, masks (seeds 0, 1)": (
         ("small-3d-lite-masks-1200-seed0", "small-3d-lite-masks-1200-seed1"),
         ("small-3d-lite-twin-1200-seed0", "small-3d-lite-twin-1200-seed1")),
+    # RONIN-lite of that recipe trained on soft clean frames too (TrainConfig.soften = 2, chosen
+    # on val), against the same twin, trained on sharp frames only: the gap holds both changes
+    "small, 1,200 steps, masks on soft clean frames (seeds 0, 1), twin on sharp": (
+        ("small-3d-lite-masks-soft-1200-seed0", "small-3d-lite-masks-soft-1200-seed1"),
+        ("small-3d-lite-twin-1200-seed0", "small-3d-lite-twin-1200-seed1")),
 }
 #: the grounding-study issue's settings ([0, 1] units for the noise)
 NOISE_SIGMA, BLUR_SIGMA, JPEG_QUALITY = 25 / 255, 2.0, 20

@@ -2438,7 +2438,9 @@ assert abs(by_s["degradation=noise"]["gap"]) < 0.1  # "level on noise"
 assert by_s["operators=independent"]["gap"] > 0.4  # "with Pillow's degradations too"
 new_vs_old = rf_s_video["this - earlier small RONIN-lite"]
 assert (new_vs_old > 0).all() and 0.7 < new_vs_old.mean() < 1.1  # "about 0.9 dB, every video"
-assert rf_small["ronin_psnr"] == max(p["ronin_psnr"] for p in rf["pairs"].values())
+RF_SOFT = "small, 1,200 steps, masks on soft clean frames (seeds 0, 1), twin on sharp"
+best_two = sorted(rf["pairs"], key=lambda k: rf["pairs"][k]["ronin_psnr"])[-2:]
+assert set(best_two) == {"small, 1,200 steps, masks (seeds 0, 1)", RF_SOFT}  # "the two best"
 
 
 def blank_missing(table):
@@ -2455,8 +2457,9 @@ blank_missing(rf_s_video.join(ship_scenes_s.rename("test scenes: RONIN-lite - tw
 # 0 (7 scenes x 2 seeds), ahead on every scene. On the real videos, degraded by Pillow's and
 # NumPy's code as well as the project's, the pair holds: RONIN-lite is ahead of its twin on
 # every video, by about 0.7 dB (an interval above 0, 5 videos x 2 seeds), most on blur (about
-# 1.6 dB), about half a dB on JPEG, level on noise. It is also the best restorer the course
-# ships on this footage: about 0.9 dB above the earlier `small` RONIN-lite, on every video. As
+# 1.6 dB), about half a dB on JPEG, level on noise. With its sibling trained on soft clean
+# frames as well (below), it is one of the two best restorers the course ships on this
+# footage: about 0.9 dB above the earlier `small` RONIN-lite, on every video. As
 # the control above shows, what it owes to the prompt is the prompt *loss*, not the injection.
 
 # %% [markdown]
@@ -2540,9 +2543,217 @@ assert (noisy[MASKS] > noisy["input"] + 8).all()  # the noisy clips it restores 
 # training split holds photographs only (every real video is kept for val and test), so soft
 # video frames are a domain the networks never saw. This is a gap in the training data, not
 # in the prompt; more steps on photographs would not close it, and video scenes among the
-# training scenes might (not tried: the protocol keeps every video out of training). On the
-# noisy clips of the same shot both networks gain well over 8 dB.
+# training scenes might (the protocol keeps every video out of training), or softer training
+# targets (tried next). On the noisy clips of the same shot both networks gain well over 8 dB.
 
+
+# %% [markdown]
+# ### Soft clean frames: the remedy, chosen on val (added later)
+#
+# The diagnosis points at the training data, so the remedy goes there. `TrainConfig.soften`
+# (`Benchmark.sample(..., soften=s)`) blurs the clean frames of half the training clips by a
+# Gaussian of sigma ~ U(0, s) pixels *before* they are degraded: the target itself is then soft
+# now and then, as real video frames often are, and the network can no longer assume that
+# whatever it is given was once as crisp as a photograph. The descriptions are made again for
+# these clips (the describer reads the degraded frames, which change). The rule, fixed before any
+# run: two ranges, s = 1 and s = 2 px, each trained as RONIN-lite (masks) at the `small` recipe
+# with seed 0 and scored on **val only**, against RONIN-lite's own seed 0; the better, if it
+# beats RONIN-lite on val, trains seeds 1 and 2, and test is scored once. The twin, the control
+# and the oracle were not trained again (two hours of CPU), so this is a change of RONIN-lite's
+# training data, compared with RONIN-lite and with the classical row.
+
+# %%
+soft_study = load_result("grounding_study_small_6x2_clip0.01_soft.json")
+print(soft_study["meta"]["command"])
+vc_soft = soft_study["val_choices"]
+SOFT = "RONIN-lite (masks), soft clean frames"
+choice_seeds = [str(s) for s in vc_soft["seeds"]]
+sharp_val = soft_study["variants"][MASKS]["val"]["per_seed_scene"]
+val_rows = {f"{MASKS} (sharp frames only)": {s: sharp_val[s] for s in choice_seeds},
+            **{lb: c["per_seed_scene"] for lb, c in vc_soft["choices"].items()}}
+val_table = pd.DataFrame({lb: pd.DataFrame(t).T.mean() for lb, t in val_rows.items()}).T
+val_table["mean"] = val_table.mean(axis=1)
+val_table["vs RONIN-lite, val"] = [""] + [stats.bracket(c["gap_vs_reference"])
+                                          for c in vc_soft["choices"].values()]
+val_table.round(2)
+
+# %%
+# the rule, checked: the range with the higher val PSNR, and it beats RONIN-lite on val
+val_means = val_table["mean"]
+chosen_range = max(vc_soft["choices"], key=lambda lb: val_means[lb])
+assert vc_soft["choices"][chosen_range]["changes"] == study.VARIANTS[SOFT]
+assert val_means[chosen_range] > val_means.iloc[0] and choice_seeds == ["0"]
+assert vc_soft["reference_from"] == "grounding_study_small_6x2_clip0.01.json"
+sigma1 = "soft clean frames (sigma <= 1 px)"
+assert val_means[sigma1] < val_means.iloc[0]  # "s = 1 does not help"
+gain_b1 = val_table.loc[chosen_range, "bikes_shot1"] - val_table.iloc[0]["bikes_shot1"]
+assert 1.0 < gain_b1 < 2.5  # "about 1.5 dB on the street shot"
+assert abs(val_table.loc[chosen_range, "flower"] - val_table.iloc[0]["flower"]) < 0.2
+
+# %% [markdown]
+# On val, s = 1 px does not help (a little below RONIN-lite), and s = 2 px gains about 1.5 dB
+# on the street shot `bikes_shot1`, the val scene with soft frames, holds on `flower` and loses
+# a third of a dB on `bikes_shot4`: s = 2 px was chosen and trained at seeds 1 and 2. Its
+# prompt stays as grounded as RONIN-lite's (R^2 against the val frames' descriptions about
+# 0.36, `val_choices` in the results file). On test, the three seeds of each network, against
+# RONIN-lite trained on sharp frames only and against the classical row (the intervals paired
+# scene by scene and seed by seed; against the classical row jointly over the file's 7
+# comparisons):
+
+# %%
+v_soft = soft_study["variants"]
+against_soft = study.against_shipped(soft_study, shipped_val, shipped_test)
+soft_minus_sharp = {sp: stats.paired_interval(v_soft[SOFT][sp]["per_seed_scene"],
+                                              v_soft[MASKS][sp]["per_seed_scene"])
+                    for sp in ("val", "test")}
+pd.DataFrame({lb: {"val PSNR": f"{v_soft[lb]['val']['psnr']['mean']:.2f}",
+                   "test PSNR": f"{v_soft[lb]['test']['psnr']['mean']:.2f}",
+                   "vs classical (test)": stats.bracket(against_soft[lb]["classical"]),
+                   "soft - sharp (val)": stats.bracket(soft_minus_sharp["val"]) if lb == SOFT
+                   else "",
+                   "soft - sharp (test)": stats.bracket(soft_minus_sharp["test"]) if lb == SOFT
+                   else ""}
+              for lb in (MASKS, SOFT)}).T
+
+# %%
+scene_diff = (pd.DataFrame(v_soft[SOFT]["test"]["per_seed_scene"])
+              - pd.DataFrame(v_soft[MASKS]["test"]["per_seed_scene"]))  # scene x seed
+vs_cl = {lb: pd.Series(study.scene_means(v_soft[lb]["test"])) - pd.Series(classical_s)
+         for lb in (MASKS, SOFT)}
+order_s = list(scene_diff.index)
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+axes[0].bar(order_s, scene_diff.mean(axis=1), color="tab:purple")
+for seed in scene_diff:
+    axes[0].plot(order_s, scene_diff[seed], "k.", ms=4)
+axes[0].axhline(0, color="k", lw=0.8)
+axes[0].set(ylabel="dB", title="soft clean frames - sharp only, test (bar: mean; dots: seeds)")
+for j, (lb, d) in enumerate(vs_cl.items()):
+    axes[1].bar(np.arange(len(order_s)) + (j - 0.5) * 0.4, d[order_s], 0.4,
+                label="sharp frames only" if lb == MASKS else "soft clean frames")
+axes[1].axhline(0, color="k", lw=0.8)
+axes[1].set_xticks(range(len(order_s)), order_s)
+axes[1].set(ylabel="dB", title="RONIN-lite - best classical per task (val), test")
+axes[1].legend(fontsize=8)
+for ax in axes:
+    ax.tick_params(axis="x", labelsize=7, rotation=30)
+fig.tight_layout()
+
+# %% [markdown]
+# **What it trades.** Blur is where the two networks differ. Every blurred test clip, restored
+# by the seed-0 network of each recipe (the soft one is shipped as
+# `small-3d-lite-masks-soft-1200-seed0`), placed by how soft its clean frames are to begin with
+# (the share of their edge energy that survives a further blur of 1 px: near 1 for frames that
+# are already soft):
+
+# %%
+from ronin_lite.data import degradations as D
+from ronin_lite.data.scenes import builtin_scenes
+
+PHOTOS = {s.name for s in builtin_scenes()}  # the rest of the scenes are real videos
+
+soft0 = load_pretrained("small-3d-lite-masks-soft-1200-seed0", device).eval()
+trade = []
+for c in study.eval_clips("test", "small"):
+    if c.records[0][0]["name"] != "gaussian_blur":
+        continue
+    outs = {lb: ev.restore_frames(net, c.degraded)[0]
+            for lb, net in ((MASKS, ship0[MASKS]), (SOFT, soft0))}
+    trade.append({"scene": c.scene, "video": c.scene not in PHOTOS,
+                  "clean softness": edge_energy(D.gaussian_blur(c.clean, sigma=1.0))
+                  / edge_energy(c.clean),
+                  "input": psnr(c.degraded, c.clean),
+                  **{lb: psnr(o, c.clean) for lb, o in outs.items()},
+                  **{f"{lb} sharpness / clean": edge_energy(o) / edge_energy(c.clean)
+                     for lb, o in outs.items()}})
+trade = pd.DataFrame(trade)
+trade["soft - sharp"] = trade[SOFT] - trade[MASKS]
+fig, ax = plt.subplots(figsize=(6.5, 3.8))
+for is_video, group in trade.groupby("video"):
+    ax.scatter(group["clean softness"], group["soft - sharp"],
+               label="real video" if is_video else "photograph",
+               color="tab:orange" if is_video else "tab:blue")
+ax.axhline(0, color="k", lw=0.8)
+ax.set(xlabel="clean frames' edge energy kept under a further 1 px blur",
+       ylabel="soft - sharp recipe (dB)", title="blurred test clips, seed 0")
+ax.legend(fontsize=8)
+fig.tight_layout()
+trade.groupby("scene")[["input", MASKS, SOFT, f"{MASKS} sharpness / clean",
+                        f"{SOFT} sharpness / clean"]].mean().round(2)
+
+# %%
+# the paragraphs around this figure, checked
+g_ss = soft_minus_sharp["test"]
+assert 0.2 < g_ss["mean"] < 0.5 and g_ss["low"] < 0 < g_ss["high"]  # "about a third, holds 0"
+assert 0.2 < soft_minus_sharp["val"]["mean"] < 0.5
+soft_seeds = {sp: study.seed_means(v_soft[SOFT][sp]) for sp in ("val", "test")}
+sharp_seeds = {sp: study.seed_means(v_soft[MASKS][sp]) for sp in ("val", "test")}
+assert all(min(soft_seeds[sp].values()) > max(sharp_seeds[sp].values())
+           for sp in ("test",))  # "higher on every seed"
+assert np.mean(list(soft_seeds["val"].values())) > np.mean(list(sharp_seeds["val"].values()))
+cl_soft, cl_sharp = against_soft[SOFT]["classical"], against_soft[MASKS]["classical"]
+assert 0.15 < cl_soft["mean"] < 0.45 and cl_soft["low"] < 0 < cl_soft["high"]  # "+0.3, wide"
+assert cl_soft["mean"] < 1.0  # "the +1 dB target is still not met"
+assert -0.2 < cl_sharp["mean"] < 0.05
+assert 2.0 < scene_diff.loc["bikes_shot2"].mean() < 3.5  # "bikes_shot2 gains about 2.7 dB"
+assert (scene_diff.loc["bikes_shot2"] > 1).all() and (scene_diff.loc["bikes_shot3"] > 0).all()
+assert -1.2 < scene_diff.loc["grace_hopper"].mean() < -0.5  # "grace_hopper loses about 0.9"
+assert vs_cl[SOFT]["bikes_shot2"] < -2  # "still well behind the classical row there"
+video_trade = trade[trade["video"]]
+photo_trade = trade[~trade["video"]]
+assert video_trade.loc[video_trade["clean softness"] > 0.85, "soft - sharp"].min() > 0
+assert photo_trade["soft - sharp"].min() < -1.5  # the sharp photographs lose
+assert (trade[f"{SOFT} sharpness / clean"] < trade[f"{MASKS} sharpness / clean"]).mean() > 0.9
+bikes2 = trade[trade["scene"] == "bikes_shot2"]
+assert (bikes2[f"{SOFT} sharpness / clean"] < bikes2[f"{MASKS} sharpness / clean"]).all()
+
+# %% [markdown]
+# **What it shows.** Trained on soft targets as well, RONIN-lite sharpens less everywhere (the
+# sharpness columns: lower on more than nine blurred clips in ten). On the soft street shots
+# that is what was missing: `bikes_shot2` gains about 2.7 dB on average over the seeds, every
+# seed ahead, `bikes_shot3` gains too. On the sharp photographs it is the wrong guess: the
+# heavily blurred clips of `grace_hopper` lose 2-3 dB and the scene about 0.9 dB. The scatter
+# says why: the network cannot see whether a frame is soft because it was blurred or because it
+# was never sharp, so it splits the difference, and the right amount of sharpening depends on
+# content it never sees clean. Over the 7 test scenes the soft recipe is about a third of a dB
+# above RONIN-lite trained on sharp frames, higher on every seed but with an interval that holds
+# 0 (7 scenes x 3 seeds), and **+0.3 dB above the classical row, its interval wide and holding
+# 0: the +1 dB target is still not met**, and `bikes_shot2` is still more than 2 dB behind the
+# val-chosen Wiener filter there. Telling blur from softness is what a description could carry
+# (RONIN's premise); at this scale, the statistics describer reads the two alike.
+
+
+# %% [markdown]
+# **On real footage** (the check of the shipped pairs above: the five test videos, degraded by
+# Pillow's and NumPy's code as well as the project's), seeds 0 and 1 of this network are shipped
+# too (`small-3d-lite-masks-soft-1200-seed0`, `-seed1`) and were restored beside the sharp-frame
+# RONIN-lite, clip by clip:
+
+# %%
+rf_soft = rf["pairs"][RF_SOFT]
+soft_vs_sharp = footage_rows(rf_soft)[["video", "degradation", "RONIN-lite"]].rename(
+    columns={"RONIN-lite": "soft clean frames"})
+soft_vs_sharp["sharp frames only"] = footage_rows(rf_small)["RONIN-lite"]
+soft_vs_sharp["soft - sharp"] = soft_vs_sharp["soft clean frames"] - soft_vs_sharp[
+    "sharp frames only"]
+rf_by_video = soft_vs_sharp.groupby("video")["soft - sharp"].mean()
+rf_by_degradation = soft_vs_sharp.groupby("degradation")["soft - sharp"].mean()
+print("real footage, soft - sharp RONIN-lite (dB), mean:",
+      f"{soft_vs_sharp['soft - sharp'].mean():+.2f}",
+      "| by degradation:", rf_by_degradation.round(2).to_dict())
+# the paragraph below, checked
+assert abs(soft_vs_sharp["soft - sharp"].mean()) < 0.2  # "level"
+assert rf_by_video.min() < -0.2 and rf_by_video.max() > 0.4  # "from -0.3 to +0.5 by video"
+assert rf_by_video[["bikes_shot2", "bikes_shot3"]].min() > 0.3  # "ahead on the street shots"
+assert rf_by_degradation["blur"] < -0.2 and rf_by_degradation["noise"] > 0.3
+rf_by_video.rename("soft - sharp RONIN-lite, real footage (dB)").round(2).to_frame().T
+
+# %% [markdown]
+# On this footage the two are level on average: the soft-frame network is ahead on the street
+# shots and on noise, behind on the σ = 2 px blur of the sharper videos, as on the test scenes.
+# So it is shipped beside the sharp-frame network but does not replace it as
+# `ronin-lite restore`'s default: the rule that made the earlier switch (a higher val mean,
+# confirmed on test by an interval above 0) is not met here, since the test interval holds 0.
+# For soft footage, `--checkpoint small-3d-lite-masks-soft-1200-seed0`.
 
 # %% [markdown]
 # ### What the study says (`tiny`; `3d-lite`, `4d-lite`, `tv-lite`; 300, 600 and 1,200 steps)
@@ -2812,6 +3023,9 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 # - On `bikes_shot2` the networks turn a 35 dB blurred clip into a 28 dB one, while a Wiener
 #   filter reaches 43 dB. What did the sharpness column show, and why would more training on
 #   the same photographs not fix it?
+# - Training on soft clean frames as well gains about 2.7 dB on `bikes_shot2` and loses about
+#   0.9 dB on `grace_hopper`. Why can no single network, shown only the degraded frames, win
+#   both, and what would it need to be told?
 #
 # <details><summary>Answers</summary>
 #
@@ -2887,6 +3101,12 @@ cost_table.round({c: 1 if c.endswith("(s)") else 2 for c in cost_table.columns})
 #   look like, and this video's clean frames are softer than any training photograph. More
 #   steps on the same photographs teach the same sharpness; only training scenes like these
 #   frames (video, soft content) could change it.
+# - A frame that is soft because it was blurred and one that was never sharp look alike; the
+#   right output differs (sharpen the first, leave the second). Trained on both kinds, the
+#   network learns the average answer, too timid for the blurred photographs and still too bold
+#   for the softest video. It would need to know how sharp the scene was before the
+#   degradation, or how much blur was added: what a description of the degradation could
+#   carry, if the describer could tell the two apart (the statistics describer cannot).
 #
 # </details>
 

@@ -95,6 +95,12 @@ PRETRAINED_MANIFESTS: dict[str, str] = {
         "2e30fa6e64970828824ba904f41605745eb0deb4c87f2fdb312b7a99a828541b",
     "small-3d-lite-twin-1200-seed1":
         "5d3cee256b35c2542da77007c70993affbbc994b15ac875ac18d2db71ed6c48f",
+    # RONIN-lite of that recipe trained on soft clean frames too (TrainConfig.soften = 2, chosen
+    # on val; README, "Soft clean frames"), two seeds
+    "small-3d-lite-masks-soft-1200-seed0":
+        "486078862f9324de3be4b3eb8ab38ca2e4522707fa17feca00859b77240d1698",
+    "small-3d-lite-masks-soft-1200-seed1":
+        "da6dca545b774e618ed61e3bd2b96d4ce7445241effb540faf391af74195fad0",
     # the hand-written training loops of notebooks 02 and 03 (ronin_lite.lesson_runs)
     "lesson-02-single-frame": "b3bb8f448678c6c00004c954266cc4c690af124fc9872c0f488c1e3dde90ca6a",
     "lesson-03-single-frame": "bd949b3d82da95306f82ac5ab4730677ae7f93f8756232138314b0dace74764c",
