@@ -18,8 +18,13 @@ different runs once the grounding caches exist::
 chooses for) and scores it on the **val** scenes only; ``compare``
 reads the sweep's choice (highest mean val PSNR) and trains every variant of
 :data:`ronin_lite.study.VARIANTS` at it, scoring val and test; ``choose`` trains the recipe
-choices of :data:`ronin_lite.study.CHOICES` (the prompt-loss weight, the target centring) and
-scores them on **val only**, against RONIN-lite's defaults; ``report`` writes the file.
+choices of :data:`ronin_lite.study.CHOICES` (the prompt-loss weight, the target centring, soft
+clean frames; ``--choices`` picks some) and scores them on **val only**, against RONIN-lite's
+defaults; ``report`` writes the file. Runs made on another machine need not be made again:
+``report --earlier FILE`` takes a variant whose runs are not in ``--runs`` from the results
+file ``FILE`` where it records the same recipe (profile, benchmark, steps, batch shape,
+clipping, seeds, the variant's changes and rate), recomputes every gap beside the variants run
+here, and pairs the recipe choices with its RONIN-lite on ``--choice-seeds``.
 ``shape`` trains the twin, at the chosen learning rate, with each batch shape of
 :data:`ronin_lite.study.SHAPES` (the same 12 frames per step, cut into more shorter or fewer
 longer clips) and scores val only; ``compare`` and ``report`` with ``--shape LABEL`` train and
@@ -235,6 +240,14 @@ def variant_lr(args, label: str) -> float:
     return chosen_lr(args)
 
 
+def _ground_softened(args, changes: dict, lr: float) -> None:
+    """Runs on soft clean frames (``soften``) train on clips of their own, described in a
+    grounding cache of their own: ground it (once; resumable) before the first such run."""
+    cfg = _config(args, study.with_shape(changes, args.shape), 0, lr)
+    if cfg.soften and cfg.needs_targets:  # a network without the prompt loss needs none
+        prepare_targets(cfg, ground=True, progress=False)
+
+
 def _needs_encoder(label: str) -> bool:
     return study.VARIANTS[label].get("prompt_source") == "describer"
 
@@ -298,7 +311,8 @@ def val_choices(args, lr: float, earlier: dict | None = None) -> dict:
     def per_seed(changes) -> dict | None:
         out = {}
         for seed in seeds:
-            f = Path(_config(args, study.with_shape(changes, args.shape), seed, lr).run_dir) / SCORES
+            cfg = _config(args, study.with_shape(changes, args.shape), seed, lr)
+            f = Path(cfg.run_dir) / SCORES
             if not f.exists():
                 return None
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
@@ -459,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         rates = {label: variant_lr(args, label) for label in labels}
         for label in labels:
             lr = rates[label]
+            _ground_softened(args, study.VARIANTS[label], lr)
             print(f"[{label}] learning rate {lr:g}"
                   + (" (its own, chosen on val)" if args.per_variant_lr and args.lr is None
                      else " (the twin's, chosen on val)" if args.lr is None else ""), flush=True)
@@ -474,9 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, changes in study.CHOICES.items():
             if args.choices and label not in args.choices:
                 continue
-            if "soften" in changes:  # its cache: the softened clips' descriptions
-                prepare_targets(_config(args, study.with_shape(changes, args.shape), 0, lr),
-                                ground=True, progress=False)
+            _ground_softened(args, changes, lr)
             for seed in args.seeds:
                 cfg = _config(args, study.with_shape(changes, args.shape), seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
