@@ -2731,8 +2731,8 @@ clean_blur.rename("clean frames described as blurred").round(2).to_frame().T
 # content it never sees clean. Over the 7 test scenes the soft recipe is about a third of a dB
 # above RONIN-lite trained on sharp frames, higher on every seed but with an interval that holds
 # 0 (7 scenes x 3 seeds), and **+0.3 dB above the classical row, its interval wide and holding
-# 0: the +1 dB target is still not met**, and `bikes_shot2` is still more than 2 dB behind the
-# val-chosen Wiener filter there. Telling blur from softness is what a description could carry
+# 0: the +1 dB target is still not met**, and on `bikes_shot2` it is still more than 2 dB
+# behind the classical row. Telling blur from softness is what a description could carry
 # (RONIN's premise), but the course's statistics describer reads the two alike: it calls most
 # of `bikes_shot2`'s *clean* frames blurred (the last table), and none of a photograph's.
 
@@ -2764,10 +2764,11 @@ rf_by_video.rename("soft - sharp RONIN-lite, real footage (dB)").round(2).to_fra
 
 # %% [markdown]
 # On this footage the two are level on average: the soft-frame network is ahead on the street
-# shots and on noise, behind on the σ = 2 px blur of the sharper videos, as on the test scenes.
+# shots and on noise, behind on the σ = 2 px blur, as it was on the sharper test scenes.
 # So it is shipped beside the sharp-frame network but does not replace it as
-# `ronin-lite restore`'s default: the rule that made the earlier switch (a higher val mean,
-# confirmed on test by an interval above 0) is not met here, since the test interval holds 0.
+# `ronin-lite restore`'s default: the evidence behind the earlier switch (a higher val mean,
+# then a test gain whose interval lay above 0) is not there, since this test interval holds 0
+# (a judgement made after these numbers were seen, and said so).
 # For soft footage, `--checkpoint small-3d-lite-masks-soft-1200-seed0`.
 
 # %% [markdown]
