@@ -130,9 +130,15 @@ def _shape_config(args, shape: str, lr: float):
     return _config(args, study.with_shape(study.VARIANTS[study.TWIN], shape), args.sweep_seed, lr)
 
 
+def _shaped_config(args, changes, seed: int, lr: float):
+    """``changes`` (a variant's or a recipe choice's) at ``seed`` and ``lr``, with the study's
+    batch shape."""
+    return _config(args, study.with_shape(changes, args.shape), seed, lr)
+
+
 def _variant_config(args, label: str, seed: int, lr: float):
     """The variant ``label`` at ``seed`` and ``lr``, with the study's batch shape."""
-    return _config(args, study.with_shape(study.VARIANTS[label], args.shape), seed, lr)
+    return _shaped_config(args, study.VARIANTS[label], seed, lr)
 
 
 def _sweep_config(args, lr: float, label: str = study.TWIN):
@@ -243,7 +249,7 @@ def variant_lr(args, label: str) -> float:
 def _ground_softened(args, changes: dict, lr: float) -> None:
     """Runs on soft clean frames (``soften``) train on clips of their own, described in a
     grounding cache of their own: ground it (once; resumable) before the first such run."""
-    cfg = _config(args, study.with_shape(changes, args.shape), 0, lr)
+    cfg = _shaped_config(args, changes, 0, lr)
     if cfg.soften and cfg.needs_targets:  # a network without the prompt loss needs none
         prepare_targets(cfg, ground=True, progress=False)
 
@@ -311,8 +317,7 @@ def val_choices(args, lr: float, earlier: dict | None = None) -> dict:
     def per_seed(changes) -> dict | None:
         out = {}
         for seed in seeds:
-            cfg = _config(args, study.with_shape(changes, args.shape), seed, lr)
-            f = Path(cfg.run_dir) / SCORES
+            f = Path(_shaped_config(args, changes, seed, lr).run_dir) / SCORES
             if not f.exists():
                 return None
             out[str(seed)] = study.per_scene(json.loads(f.read_text())["val"])
@@ -325,15 +330,15 @@ def val_choices(args, lr: float, earlier: dict | None = None) -> dict:
         if val_clips is None:
             val_clips = study.eval_clips("val", args.profile, benchmark=args.benchmark)
             targets = study.described_embeddings(val_clips, "statistics", 0, _encoder())
-        return {str(seed): prompt_agreement(_config(args, study.with_shape(changes, args.shape),
-                                                    seed, lr), val_clips, targets)
+        return {str(seed): prompt_agreement(_shaped_config(args, changes, seed, lr), val_clips,
+                                            targets)
                 for seed in seeds}
 
-    reference_changes = study.with_shape(study.VARIANTS[study.CHOICE_REFERENCE], args.shape)
     reference = per_seed(study.VARIANTS[study.CHOICE_REFERENCE])
     reference_from = None
     if reference is None:  # its runs made elsewhere: the per-seed table of --earlier's file
-        entry = earlier_entry(args, earlier, study.CHOICE_REFERENCE, reference_changes, lr)
+        entry = earlier_entry(args, earlier, study.CHOICE_REFERENCE, study.with_shape(
+            study.VARIANTS[study.CHOICE_REFERENCE], args.shape), lr)
         table = entry and entry["val"]["per_seed_scene"]
         if table and all(str(seed) in table for seed in seeds):
             reference = {str(seed): table[str(seed)] for seed in seeds}
@@ -491,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             _ground_softened(args, changes, lr)
             for seed in args.seeds:
-                cfg = _config(args, study.with_shape(changes, args.shape), seed, lr)
+                cfg = _shaped_config(args, changes, seed, lr)
                 print(f"[{label}] seed {seed}", flush=True)
                 _run(cfg, val, None)
         return 0

@@ -2747,7 +2747,7 @@ clean_blur.rename("clean frames described as blurred").round(2).to_frame().T
 rf_soft = rf["pairs"][RF_SOFT]
 soft_vs_sharp = footage_rows(rf_soft)[["video", "degradation", "RONIN-lite"]].rename(
     columns={"RONIN-lite": "soft clean frames"})
-soft_vs_sharp["sharp frames only"] = footage_rows(rf_small)["RONIN-lite"]
+soft_vs_sharp["sharp frames only"] = rf_s_rows["RONIN-lite"]  # the same clips, in order
 soft_vs_sharp["soft - sharp"] = soft_vs_sharp["soft clean frames"] - soft_vs_sharp[
     "sharp frames only"]
 rf_by_video = soft_vs_sharp.groupby("video")["soft - sharp"].mean()
