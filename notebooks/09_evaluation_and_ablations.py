@@ -2752,18 +2752,22 @@ soft_vs_sharp["soft - sharp"] = soft_vs_sharp["soft clean frames"] - soft_vs_sha
     "sharp frames only"]
 rf_by_video = soft_vs_sharp.groupby("video")["soft - sharp"].mean()
 rf_by_degradation = soft_vs_sharp.groupby("degradation")["soft - sharp"].mean()
-print("real footage, soft - sharp RONIN-lite (dB), mean:",
-      f"{soft_vs_sharp['soft - sharp'].mean():+.2f}",
-      "| by degradation:", rf_by_degradation.round(2).to_dict())
+# paired video by video and seed by seed (seed i of one network with seed i of the other)
+rf_soft_gap = stats.paired_interval(footage_table(rf_soft["ronin"]),
+                                    footage_table(rf_small["ronin"]))
+print("real footage, soft - sharp RONIN-lite:",
+      stats.format_interval(rf_soft_gap).replace("scenes", "videos"),
+      "| by degradation (dB):", rf_by_degradation.round(2).to_dict())
 # the paragraph below, checked
-assert abs(soft_vs_sharp["soft - sharp"].mean()) < 0.2  # "level"
+assert abs(rf_soft_gap["mean"]) < 0.2 and rf_soft_gap["low"] < 0 < rf_soft_gap["high"]  # level
 assert rf_by_video.min() < -0.2 and rf_by_video.max() > 0.4  # "from -0.3 to +0.5 by video"
 assert rf_by_video[["bikes_shot2", "bikes_shot3"]].min() > 0.3  # "ahead on the street shots"
 assert rf_by_degradation["blur"] < -0.2 and rf_by_degradation["noise"] > 0.3
 rf_by_video.rename("soft - sharp RONIN-lite, real footage (dB)").round(2).to_frame().T
 
 # %% [markdown]
-# On this footage the two are level on average: the soft-frame network is ahead on the street
+# On this footage the two are level on average (about +0.1 dB, an interval holding 0, 5 videos
+# x 2 seeds): the soft-frame network is ahead on the street
 # shots and on noise, behind on the σ = 2 px blur, as it was on the sharper test scenes.
 # So it is shipped beside the sharp-frame network but does not replace it as
 # `ronin-lite restore`'s default: the evidence behind the earlier switch (a higher val mean,
